@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
 const DOCUMENT_ID = 'https://transbatch.local/openai-batch-schemas.json';
@@ -44,12 +43,12 @@ export function translateNullable(schema: unknown): unknown {
   return out;
 }
 
-let ajv: InstanceType<typeof Ajv2020> | undefined;
+let ajv: Ajv2020 | undefined;
 let legacyNames: Set<string> | undefined;
 let componentNames: Set<string> | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
-function getAjv(): InstanceType<typeof Ajv2020> {
+function getAjv(): Ajv2020 {
   if (ajv) return ajv;
   const document = JSON.parse(readFileSync(SCHEMAS_PATH, 'utf8')) as JsonObject;
   const legacy = (document['x-legacy-schemas'] as { schemas: JsonObject }).schemas;
