@@ -1,0 +1,114 @@
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Writable } from 'node:stream';
+import { TransbatchError } from '../errors.js';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** Small texts are batched into writes of about this size. */
+const TEXT_BATCH_CHARS = 1 << 16;
+
+function cannotWrite(path: string, error: unknown): TransbatchError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+  return new TransbatchError('config', `cannot write ${path}: ${code}`, { file: path }, { cause: error });
+}
+
+/**
+ * An output file that appears at `path` only when complete: bytes go to
+ * `<path>.tmp-<pid>` beside it, renamed over `path` by `close()`.
+ */
+export class AtomicFile {
+  readonly tempPath: string;
+  private readonly file;
+  /** Where writes go: the file, or a transform piped into it (CSV). */
+  private entry: Writable;
+  private text = '';
+  private failure: Error | undefined;
+  private readonly closed: Promise<void>;
+  private state: 'open' | 'closing' | 'finished' = 'open';
+
+  constructor(readonly path: string) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      throw cannotWrite(path, error);
+    }
+    this.tempPath = `${path}.tmp-${process.pid}`;
+    this.file = createWriteStream(this.tempPath);
+    this.entry = this.file;
+    this.file.on('error', (error) => this.fail(error));
+    this.closed = new Promise((resolve) => this.file.once('close', resolve));
+  }
+
+  /** Routes writes through `head` (object mode allowed), whose output lands in the file. */
+  pipeFrom(head: Writable & NodeJS.ReadableStream): void {
+    head.on('error', (error) => {
+      this.fail(error);
+      this.file.destroy();
+    });
+    head.pipe(this.file);
+    this.entry = head;
+  }
+
+  /** Writes a chunk to the entry stream, waiting only when it pushes back. */
+  write(chunk: unknown): Promise<void> {
+    if (this.failure) return Promise.reject(cannotWrite(this.path, this.failure));
+    if (this.state !== 'open') return Promise.reject(new Error(`write after close or abort: ${this.path}`));
+    return this.entry.write(chunk) ? RESOLVED : this.drained();
+  }
+
+  /** Buffers small texts into larger writes; much faster for millions of rows. */
+  writeText(text: string): Promise<void> {
+    this.text += text;
+    if (this.text.length < TEXT_BATCH_CHARS) return this.failure ? Promise.reject(cannotWrite(this.path, this.failure)) : RESOLVED;
+    const batch = this.text;
+    this.text = '';
+    return this.write(batch);
+  }
+
+  /** Flushes, then renames the temporary file over `path`. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    if (this.text !== '') await this.write(this.text);
+    this.text = '';
+    this.state = 'closing';
+    this.entry.end();
+    await this.closed;
+    this.state = 'finished';
+    try {
+      if (this.failure) throw this.failure;
+      await rename(this.tempPath, this.path);
+    } catch (error) {
+      await rm(this.tempPath, { force: true });
+      throw cannotWrite(this.path, error);
+    }
+  }
+
+  /** Stops writing and removes the temporary file; `path` is left untouched. */
+  async abort(): Promise<void> {
+    if (this.state === 'finished') return;
+    this.state = 'finished';
+    this.text = '';
+    this.entry.destroy();
+    this.file.destroy();
+    await this.closed;
+    rmSync(this.tempPath, { force: true });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        this.entry.off('drain', settle);
+        this.file.off('close', settle);
+        if (this.failure) reject(cannotWrite(this.path, this.failure));
+        else resolve();
+      };
+      this.entry.on('drain', settle);
+      this.file.on('close', settle);
+    });
+  }
+}
