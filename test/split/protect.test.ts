@@ -1,3 +1,4 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: placeholder syntax is the test data */
 import { describe, expect, it } from 'vitest';
 import { PROTECT_KINDS, type ProtectKind } from '../../src/config/schema.js';
 import { findProtectedSpans, protectText, restoreText, SENTINEL_PATTERN, sentinel, sentinelsIn } from '../../src/split/protect.js';
