@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { TransbatchError } from '../errors.js';
@@ -211,7 +212,7 @@ export function openParquetWriter(path: string, options: WriterOptions, limits: 
   const maxRows = limits.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   const maxBytes = limits.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
   const tmpPath = `${path}.tmp-${process.pid}`;
-  const opening = open(tmpPath, 'w');
+  const opening = mkdir(dirname(path), { recursive: true }).then(() => open(tmpPath, 'w'));
   opening.catch(() => {}); // surfaced by the first await below
 
   let columns: string[] | undefined;
@@ -223,14 +224,24 @@ export function openParquetWriter(path: string, options: WriterOptions, limits: 
   let rowsWritten = 0;
   let state: 'open' | 'closed' | 'aborted' = 'open';
 
-  const fail = (message: string, cause?: unknown): TransbatchError =>
-    new TransbatchError('input', `cannot write Parquet: ${message}`, { file: path }, cause === undefined ? {} : { cause });
+  const fail = (message: string): TransbatchError => new TransbatchError('input', `cannot write Parquet: ${message}`, { file: path });
+  // Same code as the other writers for I/O failures: the output path comes from the config.
+  const cannotWrite = (error: unknown): TransbatchError =>
+    new TransbatchError(
+      'config',
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { file: path },
+      { cause: error },
+    );
+  const ioErrors = (error: unknown): never => {
+    throw typeof (error as NodeJS.ErrnoException | undefined)?.code === 'string' ? cannotWrite(error) : error;
+  };
 
   async function start(rows: readonly DataRecord[]): Promise<ParquetWriter> {
     try {
       handle = await opening;
     } catch (error) {
-      throw fail(`cannot create ${tmpPath}: ${(error as NodeJS.ErrnoException).code ?? error}`, error);
+      throw cannotWrite(error);
     }
     const names = options.columns ? [...options.columns] : [];
     if (!options.columns) {
@@ -278,7 +289,7 @@ export function openParquetWriter(path: string, options: WriterOptions, limits: 
       });
     });
     const columnData = names.map((name, c) => ({ name, data: data[c]! }) as ColumnSource);
-    await parquet.write({ columnData, rowGroupSize: rows.length });
+    await Promise.resolve(parquet.write({ columnData, rowGroupSize: rows.length })).catch(ioErrors);
     rowsWritten += rows.length;
   }
 
@@ -286,7 +297,7 @@ export function openParquetWriter(path: string, options: WriterOptions, limits: 
     const h = handle ?? (await opening.catch(() => undefined));
     handle = undefined;
     await h?.close().catch(() => {});
-    await rm(tmpPath, { force: true });
+    await rm(tmpPath, { force: true }).catch(() => {}); // e.g. ENOTDIR: there was never a file
   }
 
   return {
@@ -305,10 +316,10 @@ export function openParquetWriter(path: string, options: WriterOptions, limits: 
           if (buffered.length > 0) await writeGroup();
           else parquet = await start([]);
         }
-        await parquet!.finish();
-        await handle!.close();
+        await Promise.resolve(parquet!.finish()).catch(ioErrors);
+        await handle!.close().catch(ioErrors);
         handle = undefined;
-        await rename(tmpPath, path);
+        await rename(tmpPath, path).catch(ioErrors);
       } catch (error) {
         await cleanup();
         throw error;

@@ -127,6 +127,18 @@ describe('Parquet writer files', () => {
     expect(parquetMetadata(readFileSync(path)).row_groups.map((g) => Number(g.num_rows))).toEqual([2, 2, 1]);
   });
 
+  it('creates missing parent folders and reports an unwritable path as a config error', async () => {
+    const path = join(tempPath('deep'), 'a', 'b', 'out.parquet');
+    await writeAll(path, [{ x: 'y' }]);
+    expect(await readAll(path)).toEqual([{ x: 'y' }]);
+
+    const blocked = join(path, 'under-a-file.parquet');
+    const writer = openParquetWriter(blocked, {});
+    await writer.write({ x: 'y' });
+    const error = await writer.close().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'config', context: { file: blocked } });
+  });
+
   it('abort() removes the temporary file and leaves no output', async () => {
     const path = tempPath('aborted.parquet');
     const writer = openParquetWriter(path, {}, { rowGroupRows: 2 });
