@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
-import { type CsvError, type InfoRecord, type Options, parse } from 'csv-parse';
+import { type CsvError, type Options, parse } from 'csv-parse';
 import { TransbatchError } from '../errors.js';
 import { cannotRead, READ_CHUNK_BYTES } from './source-file.js';
 import type { DataRecord, SourceRecord } from './types.js';
@@ -26,7 +26,15 @@ function toRecord(header: readonly string[], cells: readonly string[]): DataReco
   return record;
 }
 
-function isCsvError(error: unknown): error is CsvError & { lines?: number } {
+function countNewlines(cells: readonly string[]): number {
+  let count = 0;
+  for (const cell of cells) {
+    for (let at = cell.indexOf('\n'); at !== -1; at = cell.indexOf('\n', at + 1)) count++;
+  }
+  return count;
+}
+
+function isCsvError(error: unknown): error is CsvError {
   return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('CSV_');
 }
 
@@ -37,12 +45,14 @@ function isCsvError(error: unknown): error is CsvError & { lines?: number } {
 export async function* readCsvRecords(path: string): AsyncGenerator<SourceRecord> {
   let header: string[] | undefined;
   let index = 0;
-  // csv-parse reports the line where a record ends; a record starts one line after the previous one ended.
-  let lastEndLine = 0;
+  // Where the next record starts. csv-parse's own line count treats a quoted
+  // CRLF as two lines, so count the newlines inside the cells instead: outside
+  // quotes a newline only ends a record.
+  let nextLine = 1;
 
-  const onRecord = (cells: string[], info: InfoRecord): SourceRecord | null => {
-    const line = lastEndLine + 1;
-    lastEndLine = info.lines;
+  const onRecord = (cells: string[]): SourceRecord | null => {
+    const line = nextLine;
+    nextLine += 1 + countNewlines(cells);
     if (header === undefined) {
       validateCsvHeader(cells, path, line);
       header = cells;
@@ -68,10 +78,9 @@ export async function* readCsvRecords(path: string): AsyncGenerator<SourceRecord
     if (error instanceof TransbatchError) throw error;
     if (isCsvError(error)) {
       if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-        throw new TransbatchError('input', 'unclosed quote: a quoted field starts here and never ends', { file: path, line: lastEndLine + 1 });
+        throw new TransbatchError('input', 'unclosed quote: a quoted field starts here and never ends', { file: path, line: nextLine });
       }
-      const line = error.lines ?? lastEndLine + 1;
-      throw new TransbatchError('input', `malformed CSV: ${error.message}`, { file: path, line });
+      throw new TransbatchError('input', `malformed CSV: ${error.message}`, { file: path, line: nextLine });
     }
     throw cannotRead(path, error);
   } finally {

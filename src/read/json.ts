@@ -74,7 +74,8 @@ export async function* readJsonArrayRecords(path: string): AsyncGenerator<Source
         else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
         else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
           if (depth > 0) depth--;
-          else if (c === CLOSE_BRACKET) ends = true; // the array's own "]"
+          else if (c === CLOSE_BRACKET)
+            ends = true; // the array's own "]"
           else fail('unexpected "}"', line);
         } else if (c === COMMA && depth === 0) ends = true;
         if (ends) {

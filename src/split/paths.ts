@@ -163,7 +163,8 @@ export function insertSiblingAfter(record: DataRecord, concretePath: string, sib
   const last = segments[segments.length - 1]!;
   if (last.kind !== 'key') throw new TypeError(`Cannot insert a sibling after ${JSON.stringify(concretePath)}: it does not end with a key`);
   const parent = parentOf(record, segments, concretePath);
-  if (!isPlainObject(parent)) throw new TypeError(`Cannot insert a sibling after ${JSON.stringify(concretePath)}: the parent is not an object`);
+  if (!isPlainObject(parent))
+    throw new TypeError(`Cannot insert a sibling after ${JSON.stringify(concretePath)}: the parent is not an object`);
   if (siblingKey === last.key) {
     parent[siblingKey] = value;
     return;

@@ -10,7 +10,11 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 /** A temp folder for one test file; `write` puts a file in it and returns its path. */
-export function tempFolder(prefix: string): { dir: string; write: (name: string, content: string | Buffer) => string; cleanup: () => void } {
+export function tempFolder(prefix: string): {
+  dir: string;
+  write: (name: string, content: string | Buffer) => string;
+  cleanup: () => void;
+} {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return {
     dir,
