@@ -1,0 +1,82 @@
+/**
+ * A JSONL output sink: writes lines to a staged file with backpressure,
+ * hashing and counting as it goes. With a shuffle window it reorders lines
+ * within windows of a few hundred, deterministically, so shuffled output
+ * never needs the whole file in memory.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { StagedFile } from '../store/file-store.js';
+
+export interface ShuffleOptions {
+  window: number;
+  seed: number;
+}
+
+/** mulberry32: tiny seeded PRNG. */
+function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class JsonlSink {
+  private readonly stream: WriteStream;
+  private readonly hash = createHash('sha256');
+  private readonly pending: string[] = [];
+  private readonly random: (() => number) | undefined;
+  bytes = 0;
+  lines = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly shuffle?: ShuffleOptions,
+  ) {
+    this.stream = createWriteStream(path);
+    this.random = shuffle ? prng(shuffle.seed) : undefined;
+  }
+
+  async write(value: unknown): Promise<void> {
+    const line = `${JSON.stringify(value)}\n`;
+    this.lines += 1;
+    if (!this.shuffle) return this.writeRaw(line);
+    this.pending.push(line);
+    if (this.pending.length >= this.shuffle.window) await this.flushWindow();
+  }
+
+  private async flushWindow(): Promise<void> {
+    const random = this.random ?? Math.random;
+    for (let index = this.pending.length - 1; index > 0; index -= 1) {
+      const other = Math.floor(random() * (index + 1));
+      [this.pending[index], this.pending[other]] = [this.pending[other] as string, this.pending[index] as string];
+    }
+    for (const line of this.pending.splice(0)) await this.writeRaw(line);
+  }
+
+  private async writeRaw(line: string): Promise<void> {
+    const buffer = Buffer.from(line);
+    this.hash.update(buffer);
+    this.bytes += buffer.length;
+    if (!this.stream.write(buffer)) await once(this.stream, 'drain');
+  }
+
+  async finish(): Promise<StagedFile> {
+    await this.flushWindow();
+    this.stream.end();
+    await once(this.stream, 'finish');
+    return { tmpPath: this.path, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  async abort(): Promise<void> {
+    if (this.stream.closed) return;
+    const closed = once(this.stream, 'close');
+    this.stream.destroy();
+    await closed.catch(() => undefined);
+  }
+}

@@ -1,0 +1,34 @@
+/** What every route handler receives. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BatchRunner } from '../batch/runner.js';
+import type { FaultState } from '../fault-state.js';
+import type { HttpFault } from '../faults.js';
+import type { Responder } from '../responder.js';
+import type { BatchStore } from '../store/batch-store.js';
+import type { FileStore } from '../store/file-store.js';
+import type { EmulatorEvent, ResolvedSettings } from '../types.js';
+
+export interface ServerDeps {
+  settings: ResolvedSettings;
+  files: FileStore;
+  batches: BatchStore;
+  runner: BatchRunner;
+  responder: Responder;
+  faults: FaultState;
+  emit: (event: EmulatorEvent) => void;
+  /** Registered so close() can cut hanging responses short. */
+  hangs: Set<AbortController>;
+}
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The id captured from the path, already checked against its strict pattern. */
+  id: string;
+  /** A create_then_* fault to apply after the handler did its work. */
+  fault: HttpFault | undefined;
+  deps: ServerDeps;
+}
+
+export type RouteHandler = (context: RouteContext) => Promise<void>;
