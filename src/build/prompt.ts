@@ -64,7 +64,6 @@ export function renderTemplate(template: string, vars: Record<string, string>): 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function glossaryEntry(term: string, translation: string): GlossaryEntry {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
   if (!/^[\x00-\x7f]*$/.test(term)) return { term, translation, occursIn: (text) => text.includes(term) };
   const whole = new RegExp(`(?<![A-Za-z0-9_])${escapeRegExp(term)}(?![A-Za-z0-9_])`);
   return { term, translation, occursIn: (text) => whole.test(text) };

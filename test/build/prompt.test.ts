@@ -12,7 +12,7 @@ import type { PipelineConfig } from '../../src/config/types.js';
 
 type PromptConfig = Pick<PipelineConfig, 'prompt' | 'source_language' | 'language_names' | 'language_notes'>;
 
-function settings(overrides: Partial<PromptConfig> & { prompt?: Partial<PromptConfig['prompt']> } = {}): PromptSettings {
+function settings(overrides: Partial<Omit<PromptConfig, 'prompt'>> & { prompt?: Partial<PromptConfig['prompt']> } = {}): PromptSettings {
   const { prompt, ...rest } = overrides;
   return promptSettings({
     language_names: {},
