@@ -120,11 +120,22 @@ export type RequestRule = ResolvedFaultPlan['requests'][number];
 
 export function parseFaultPlan(value: unknown): ResolvedFaultPlan {
   const result = faultPlanSchema.safeParse(value ?? {});
-  if (!result.success) {
-    const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-    throw new Error(`invalid fault plan: ${details}`);
-  }
+  if (!result.success) throw new Error(`invalid fault plan: ${describeIssues(result.error.issues).join('; ')}`);
   return result.data;
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/** Flattens union errors to the closest branch, so messages name the offending key. */
+function describeIssues(issues: readonly Issue[], prefix: PropertyKey[] = []): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
+      const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+      if (closest.length > 0) return describeIssues(closest, path);
+    }
+    return [`${path.map(String).join('.') || '(root)'}: ${issue.message}`];
+  });
 }
 
 /** Reads a fault plan from a YAML or JSON file (JSON is valid YAML). */

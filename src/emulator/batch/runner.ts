@@ -163,6 +163,9 @@ export class BatchRunner {
       await Promise.all([output.abort(), errors.abort()]);
       return;
     }
+    const { counts } = result;
+    record.batch.request_counts = { total: record.batch.request_counts?.total ?? 0, completed: counts.completed, failed: counts.failed };
+    record.batch.usage = usageOf(counts);
     if (outcome.kind === 'cancel' && record.batch.status === 'in_progress') {
       record.processedAtCancel = result.counts.completed + result.counts.failed;
       await this.transition(record, 'cancelling');
