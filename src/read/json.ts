@@ -13,7 +13,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const BOM = 0xfeff;
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
@@ -47,16 +46,35 @@ export async function* readJsonArrayRecords(path: string): AsyncGenerator<Source
 
   for await (const chunk of readTextChunks(path)) {
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
+    const length = chunk.length;
+    let nextBackslash = -1;
+    for (let i = 0; i < length; i++) {
+      if (inString) {
+        // Jump over string contents with indexOf; JSON strings hold no raw newlines.
+        if (escaped) {
+          escaped = false;
+          continue;
+        }
+        if (nextBackslash < i) {
+          nextBackslash = chunk.indexOf('\\', i);
+          if (nextBackslash === -1) nextBackslash = length;
+        }
+        let quote = chunk.indexOf('"', i);
+        if (quote === -1) quote = length;
+        if (nextBackslash < quote) {
+          i = nextBackslash;
+          escaped = true;
+        } else if (quote === length) {
+          break;
+        } else {
+          i = quote;
+          inString = false;
+        }
+        continue;
+      }
       const c = chunk.charCodeAt(i);
       if (c === LF) line++;
       if (where === IN_ARRAY) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === BACKSLASH) escaped = true;
-          else if (c === QUOTE) inString = false;
-          continue;
-        }
         if (!inElement) {
           if (isSpace(c)) continue;
           if (c === COMMA) fail('expected a value before ","', line);

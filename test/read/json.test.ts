@@ -49,6 +49,14 @@ describe('readJsonArrayRecords', () => {
     expect(last).toEqual({ index: 49_999, line: 50_001, record: { i: 49_999, text: 'element 49999 with ] and "quotes" and 🙂' } });
   });
 
+  it('keeps escapes intact when strings cross read-chunk boundaries', async () => {
+    // Escaped quotes, backslashes and brackets land on chunk boundaries at varied phases.
+    const elements = Array.from({ length: 6 }, (_, k) => ({ k, text: 'x'.repeat(k) + 'a\\"]},['.repeat(150_000) }));
+    const path = tmp.write('escapes.json', '[' + elements.map((element) => JSON.stringify(element)).join(',') + ']');
+    const rows = await collect(readJsonArrayRecords(path));
+    expect(rows.map((row) => row.record)).toEqual(elements);
+  });
+
   it.each([
     ['not an array', '{"a":1}', 'expected a JSON array at the top level, got "{"', 1],
     ['empty file', '\n\n', 'expected a JSON array, the file is empty', 3],
