@@ -38,6 +38,10 @@ function regexFinder(...patterns: RegExp[]): Finder {
     patterns.flatMap((pattern) => Array.from(text.matchAll(pattern), (m): [number, number] => [m.index, m.index + m[0].length]));
 }
 
+function anyOf(...finders: Finder[]): Finder {
+  return (text) => finders.flatMap((find) => find(text));
+}
+
 /**
  * Fenced code blocks. A backtick fence may open mid-line (LLM datasets often
  * write "Sure! ```python"), but then it needs a closing fence; an unclosed
@@ -70,12 +74,30 @@ function findFences(text: string): Array<[number, number]> {
 // A code span: a run of n backticks closed by exactly n backticks on the same line.
 const INLINE_CODE = /(?<!`)(`+)(?!`)[^\n]*?(?<!`)\1(?!`)/g;
 
-const MATH = [
-  /(?<!\\)\$\$(?!\$)[\s\S]+?(?<!\\)\$\$/g,
+/**
+ * Text between an opening and the next closing delimiter. indexOf
+ * rather than a lazy regex keeps it linear when closers are missing.
+ */
+function pairFinder(open: string, close: string, minContent = 1): Finder {
+  return (text) => {
+    const found: Array<[number, number]> = [];
+    let from = 0;
+    for (let start = text.indexOf(open, from); start >= 0; start = text.indexOf(open, from)) {
+      const closeAt = text.indexOf(close, start + open.length + minContent);
+      if (closeAt < 0) break;
+      found.push([start, closeAt + close.length]);
+      from = closeAt + close.length;
+    }
+    return found;
+  };
+}
+
+const MATH: Finder[] = [
+  pairFinder('$$', '$$'),
   // "$5 and $10" is money, not math: no space inside the dollars, no digit after.
-  /(?<![\\$])\$(?![\s${])(?:[^$\n\\]|\\.)+?(?<![\s\\])\$(?![\d$])/g,
-  /\\\([\s\S]+?\\\)/g,
-  /\\\[[\s\S]+?\\\]/g,
+  regexFinder(/(?<![\\$])\$(?![\s${])(?:[^$\n\\]|\\.)+?(?<![\s\\])\$(?![\d$])/g),
+  pairFinder('\\(', '\\)'),
+  pairFinder('\\[', '\\]'),
 ];
 
 const URL_START = /\b(?:(?:https?|ftp):\/\/|www\.)[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/gi;
@@ -101,12 +123,14 @@ function findUrls(text: string): Array<[number, number]> {
 
 const EMAIL = /(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])/g;
 
-const HTML = [
-  /<!--[\s\S]*?-->/g,
-  /<!\[CDATA\[[\s\S]*?\]\]>/g,
-  /<[!?][A-Za-z][^<>]*>/g,
-  // A tag needs a letter right after "<", so "a < b" is left alone.
-  /<\/?[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s=<>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g,
+const HTML: Finder[] = [
+  pairFinder('<!--', '-->', 0),
+  pairFinder('<![CDATA[', ']]>'),
+  regexFinder(
+    /<[!?][A-Za-z][^<>]*>/g,
+    // A tag needs a letter right after "<", so "a < b" is left alone.
+    /<\/?[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s=<>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g,
+  ),
 ];
 
 const PLACEHOLDERS = [
@@ -121,10 +145,10 @@ const PLACEHOLDERS = [
 const FINDERS: ReadonlyArray<[ProtectKind, Finder]> = [
   ['code', findFences],
   ['code', regexFinder(INLINE_CODE)],
-  ['math', regexFinder(...MATH)],
+  ['math', anyOf(...MATH)],
   ['urls', findUrls],
   ['emails', regexFinder(EMAIL)],
-  ['html', regexFinder(...HTML)],
+  ['html', anyOf(...HTML)],
   ['placeholders', regexFinder(...PLACEHOLDERS)],
 ];
 

@@ -27,6 +27,7 @@ describe('findProtectedSpans', () => {
     ['money is not math', ['math'], 'It costs $5 and $10.', []],
     ['money range is not math', ['math'], 'From $5-$10 or $20/$30.', []],
     ['escaped dollar', ['math'], 'Price \\$5 and \\$x\\$', []],
+    ['unclosed math delimiters', ['math'], 'a $$ b \\( c \\[ d', []],
     ['paren math', ['math'], 'Here \\(a+b\\) and \\[c\\].', ['math:\\(a+b\\)', 'math:\\[c\\]']],
     // urls
     ['url with trailing period', ['urls'], 'Visit https://example.com/a?b=1.', ['urls:https://example.com/a?b=1']],
@@ -49,6 +50,7 @@ describe('findProtectedSpans', () => {
       'Use <b>bold</b>, <br/>, <img src="x.png" alt=\'a > b\'> and <!-- note -->.',
       ['html:<b>', 'html:</b>', 'html:<br/>', 'html:<img src="x.png" alt=\'a > b\'>', 'html:<!-- note -->'],
     ],
+    ['empty comment', ['html'], 'a <!----> b <!-- x', ['html:<!---->']],
     ['doctype and cdata', ['html'], '<!DOCTYPE html><![CDATA[x<y]]>', ['html:<!DOCTYPE html>', 'html:<![CDATA[x<y]]>']],
     ['comparisons are not html', ['html'], 'if a < b and c > d, or 3<4', []],
     // placeholders
