@@ -133,12 +133,13 @@ const HTML: Finder[] = [
   ),
 ];
 
+// A bare printf conversion must end the word, so "30%off" stays prose.
 const PLACEHOLDERS = [
   /\{\{[^{}\n]+\}\}/g,
   /\$\{[^{}\n]+\}/g,
   /\{(?:[A-Za-z_0-9][\w.-]*)?(?:[:!][^{}\s]*)?\}/g,
   /%\([^()\n]+\)[-+0#]*\d*(?:\.\d+)?[sdifFeEgGxXoucr]/g,
-  /%(?:\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|ll|[hlLqjzt])?[sdifFeEgGxXoucr]/g,
+  /%(?:\d+\$)?[-+0#]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|ll|[hlLqjzt])?[sdifFeEgGxXoucr](?![A-Za-z])/g,
 ];
 
 // Priority breaks ties between matches that start at the same place and have the same length.

@@ -82,7 +82,7 @@ describe('findProtectedSpans', () => {
         'placeholders:%5d',
       ],
     ],
-    ['not placeholders', ['placeholders'], '20% discount, 100 % done, {"a": 1}, { spaced }', []],
+    ['not placeholders', ['placeholders'], '20% discount, 30%off, 100%effective, 100 % done, {"a": 1}, { spaced }', []],
     // interplay
     ['url inside code stays code', ['code', 'urls'], 'Run `curl https://x.io`', ['code:`curl https://x.io`']],
     ['html tag with url', ['urls', 'html'], '<a href="https://x.io">x</a>', ['html:<a href="https://x.io">', 'html:</a>']],
