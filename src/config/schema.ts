@@ -136,6 +136,8 @@ export const pipelineSchema = z.strictObject({
       confirm_above_usd: z.number().min(0).optional(),
       max_cost_usd: z.number().min(0).optional(),
       output_ratio: z.record(z.string(), z.number().positive()).default({}),
+      /** USD per million tokens at synchronous prices, for models the price table does not know. */
+      price: z.strictObject({ input: z.number().min(0), output: z.number().min(0) }).optional(),
     })
     .default({ output_ratio: {} }),
 });

@@ -1,0 +1,112 @@
+/**
+ * Writes batch input lines into shard files under the provider's limits
+ * (lines and bytes per file), UTF-8 without BOM, one JSON object per line.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { TransbatchError } from '../errors.js';
+
+export interface ShardLimits {
+  maxRequests: number;
+  maxBytes: number;
+  /** Optional cap on estimated input tokens per shard (enqueued-token budgets). */
+  maxTokens?: number;
+}
+
+export interface ShardFile {
+  number: number;
+  path: string;
+  lines: number;
+  bytes: number;
+  inputTokens: number;
+  sha256: string;
+}
+
+export function shardFileName(shardNumber: number): string {
+  return `shard-${String(shardNumber).padStart(5, '0')}.jsonl`;
+}
+
+interface OpenShard {
+  number: number;
+  path: string;
+  stream: WriteStream;
+  hash: Hash;
+  lines: number;
+  bytes: number;
+  inputTokens: number;
+}
+
+export class ShardWriter {
+  private current: OpenShard | null = null;
+  private nextNumber: number;
+
+  constructor(
+    private readonly dir: string,
+    private readonly limits: ShardLimits,
+    firstNumber: number,
+    private readonly onClosed: (shard: ShardFile) => void,
+  ) {
+    this.nextNumber = firstNumber;
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Adds a line (without newline); returns the number of the shard it went into. */
+  async add(line: string, inputTokens: number, what: string): Promise<number> {
+    const bytes = Buffer.byteLength(line) + 1;
+    if (bytes > this.limits.maxBytes) {
+      throw new TransbatchError(
+        'input',
+        `${what}: its request is ${bytes} bytes, more than batch.max_bytes_per_file (${this.limits.maxBytes}); lower split.max_chunk_tokens`,
+      );
+    }
+    let shard = this.current;
+    if (shard && !this.fits(shard, bytes, inputTokens)) {
+      await this.closeCurrent();
+      shard = null;
+    }
+    shard ??= this.open();
+    shard.lines++;
+    shard.bytes += bytes;
+    shard.inputTokens += inputTokens;
+    const text = `${line}\n`;
+    shard.hash.update(text);
+    if (!shard.stream.write(text)) await once(shard.stream, 'drain');
+    return shard.number;
+  }
+
+  async close(): Promise<void> {
+    await this.closeCurrent();
+  }
+
+  private fits(shard: OpenShard, bytes: number, tokens: number): boolean {
+    if (shard.lines + 1 > this.limits.maxRequests) return false;
+    if (shard.bytes + bytes > this.limits.maxBytes) return false;
+    const maxTokens = this.limits.maxTokens;
+    return maxTokens === undefined || shard.inputTokens + tokens <= maxTokens;
+  }
+
+  private open(): OpenShard {
+    const number = this.nextNumber++;
+    const path = join(this.dir, shardFileName(number));
+    this.current = { number, path, stream: createWriteStream(path), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0 };
+    return this.current;
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const shard = this.current;
+    if (!shard) return;
+    this.current = null;
+    shard.stream.end();
+    await once(shard.stream, 'finish');
+    this.onClosed({
+      number: shard.number,
+      path: shard.path,
+      lines: shard.lines,
+      bytes: shard.bytes,
+      inputTokens: shard.inputTokens,
+      sha256: shard.hash.digest('hex'),
+    });
+  }
+}

@@ -1,0 +1,26 @@
+import type { CommandModule } from 'yargs';
+import { describeEstimate, estimateCost } from '../../cost/estimate.js';
+import { ensurePrepared, openWorkspace } from '../../run/workspace.js';
+import type { CommandContext } from '../cli.js';
+import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
+import { createLogger } from '../log.js';
+
+export function estimateCommand(context: CommandContext): CommandModule<object, PipelineArgs> {
+  return {
+    command: 'estimate <pipeline>',
+    describe: 'requests, input tokens, expected output tokens and cost (batch vs sync); submits nothing',
+    builder: (yargs) => withPipelineArgs(yargs),
+    handler: async (args) => {
+      const log = createLogger(context.io, { quiet: args.quiet ?? false });
+      const config = configFromArgs(args);
+      const workspace = await openWorkspace(config, { log: log.info });
+      try {
+        const estimate = estimateCost(config, workspace.state, await ensurePrepared(workspace));
+        if (args.json) log.out(JSON.stringify(estimate));
+        else for (const line of describeEstimate(estimate)) log.out(line);
+      } finally {
+        workspace.close();
+      }
+    },
+  };
+}

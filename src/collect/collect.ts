@@ -1,0 +1,117 @@
+/**
+ * collect: turns a finished batch into per-request outcomes in the run
+ * state. Both files are downloaded first; their lines are then recorded in
+ * one transaction together with the shard's `collected` mark, so a process
+ * killed half-way collects the batch again from scratch on resume.
+ */
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type OpenAI from 'openai';
+import type { Batch } from 'openai/resources/batches';
+import { TransbatchError } from '../errors.js';
+import { parseCustomId } from '../split/custom-id.js';
+import type { RunState } from '../state/run-state.js';
+import type { ShardRow } from '../state/types.js';
+import { type ClassifyContext, classifyLine, parseOutputLine } from './classify.js';
+import { downloadFile, hasFile } from './download.js';
+
+export interface CollectContext {
+  client: OpenAI;
+  state: RunState;
+  downloadsDir: string;
+  classify: ClassifyContext;
+  maxAttempts: number;
+  log: (message: string) => void;
+}
+
+export interface CollectSummary {
+  done: number;
+  retry: number;
+  rejected: number;
+  ignored: number;
+}
+
+/** Backoff before re-creating a batch refused for enqueued-token limits. */
+export function tokenLimitBackoffSeconds(creates: number): number {
+  return Math.min(15 * 2 ** Math.max(creates - 1, 0), 600);
+}
+
+export async function collectBatch(context: CollectContext, shard: ShardRow, batch: Batch): Promise<CollectSummary> {
+  const { state } = context;
+  const summary: CollectSummary = { done: 0, retry: 0, rejected: 0, ignored: 0 };
+  if (batch.status === 'failed') {
+    const errors = batch.errors?.data ?? [];
+    if (errors.some((error) => error.code === 'token_limit_exceeded')) {
+      const wait = tokenLimitBackoffSeconds(shard.creates);
+      state.transaction(() => {
+        state.uncountAttempts(shard.number);
+        state.setShardStatus(shard.number, 'uploaded', { batch_status: 'failed', not_before: Math.floor(Date.now() / 1000) + wait });
+        state.event('batch.token_limit', { shard: shard.number, batch_id: batch.id, retry_in_s: wait });
+      });
+      context.log(`batch ${batch.id} (shard ${shard.number}) hit the enqueued-token limit; resubmitting the same file in ${wait}s`);
+      return summary;
+    }
+    const first = errors[0];
+    const where = first?.line ? ` at line ${first.line}` : '';
+    state.event('batch.failed', { shard: shard.number, batch_id: batch.id, errors });
+    throw new TransbatchError(
+      'batch_failed',
+      `batch ${batch.id} failed validation${where} of ${shard.path}: ${first?.code ?? 'unknown'}: ${first?.message ?? 'no message'}. ` +
+        'This is a bug in the request file transbatch built; please report it. The run stays resumable.',
+      { file: shard.path, ...(first?.line ? { line: first.line } : {}), batchId: batch.id },
+    );
+  }
+
+  const files: string[] = [];
+  if (hasFile(batch.output_file_id)) files.push(await downloadFile(context.client, batch.output_file_id, join(context.downloadsDir, `${batch.id}.output.jsonl`)));
+  if (hasFile(batch.error_file_id)) files.push(await downloadFile(context.client, batch.error_file_id, join(context.downloadsDir, `${batch.id}.errors.jsonl`)));
+
+  state.db.exec('BEGIN');
+  try {
+    for (const file of files) {
+      for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY })) {
+        if (text.trim() === '') continue;
+        recordLine(context, shard, text, summary);
+      }
+    }
+    const unanswered =
+      batch.status === 'completed'
+        ? { reason: 'missing', detail: 'in neither the output nor the error file' }
+        : { reason: `batch_${batch.status}`, detail: `not processed: the batch was ${batch.status}` };
+    const swept = state.sweepUnanswered(shard.number, unanswered.reason, unanswered.detail, context.maxAttempts);
+    summary.retry += swept;
+    state.setShardStatus(shard.number, 'collected', { batch_status: batch.status });
+    state.event('batch.collected', { shard: shard.number, batch_id: batch.id, status: batch.status, ...summary });
+    state.db.exec('COMMIT');
+  } catch (error) {
+    if (state.db.inTransaction) state.db.exec('ROLLBACK');
+    throw error;
+  }
+  return summary;
+}
+
+function recordLine(context: CollectContext, shard: ShardRow, text: string, summary: CollectSummary): void {
+  const { state } = context;
+  const line = parseOutputLine(text);
+  const request = line ? state.requestByCustomId(line.custom_id) : undefined;
+  // Unknown ids, answers for another shard and duplicates are logged, never applied.
+  if (!line || !request || request.shard !== shard.number || request.status !== 'queued') {
+    summary.ignored++;
+    state.event('collect.ignored_line', { shard: shard.number, custom_id: line?.custom_id ?? null });
+    return;
+  }
+  const lang = parseCustomId(line.custom_id)?.lang ?? '';
+  const verdict = classifyLine(line, { text: request.text, lang }, context.classify);
+  if (verdict.kind === 'done') {
+    state.recordOutcome(request.id, { ...verdict, source: 'batch' });
+    summary.done++;
+  } else if (verdict.kind === 'retry' && request.attempts < context.maxAttempts) {
+    state.recordOutcome(request.id, verdict);
+    summary.retry++;
+  } else {
+    const detail = verdict.kind === 'retry' ? `${verdict.detail} (after ${request.attempts} attempts)` : verdict.detail;
+    state.recordOutcome(request.id, { ...verdict, kind: 'rejected', detail });
+    summary.rejected++;
+  }
+}

@@ -1,0 +1,61 @@
+/** The cost estimate of a prepared run: tokens from the run state, prices from the table. */
+import type { PipelineConfig } from '../config/types.js';
+import type { PrepareSummary } from '../run/prepare.js';
+import type { RunState } from '../state/run-state.js';
+import { costUsd, priceOf } from './prices.js';
+
+export interface CostEstimate {
+  model: string;
+  rows: number;
+  units: number;
+  /** Distinct requests (after dedupe), cached ones included. */
+  requests: number;
+  deduplicated: number;
+  cached: number;
+  /** Requests that will be sent (not answered from the cache). */
+  billableRequests: number;
+  inputTokens: number;
+  expectedOutputTokens: number;
+  /** null when the model's price is unknown. */
+  batchUsd: number | null;
+  syncUsd: number | null;
+}
+
+export function estimateCost(config: PipelineConfig, state: RunState, prepared: PrepareSummary): CostEstimate {
+  const totals = state.tokenTotals();
+  const price = priceOf(config.model, config.cost.price);
+  return {
+    model: config.model,
+    rows: prepared.rows,
+    units: prepared.units,
+    requests: prepared.requests,
+    deduplicated: prepared.deduplicated,
+    cached: prepared.cached,
+    billableRequests: prepared.requests - prepared.cached,
+    inputTokens: totals.billableInputTokens,
+    expectedOutputTokens: totals.billableOutputTokens,
+    batchUsd: price ? costUsd(price, totals.billableInputTokens, totals.billableOutputTokens, true) : null,
+    syncUsd: price ? costUsd(price, totals.billableInputTokens, totals.billableOutputTokens, false) : null,
+  };
+}
+
+export function formatUsd(usd: number | null): string {
+  if (usd === null) return 'unknown';
+  return usd < 0.01 && usd > 0 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+export function describeEstimate(estimate: CostEstimate): string[] {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const lines = [
+    `rows                    ${n(estimate.rows)}`,
+    `requests                ${n(estimate.billableRequests)} to send (${n(estimate.units)} units, ${n(estimate.deduplicated)} deduplicated, ${n(estimate.cached)} cached)`,
+    `input tokens            ${n(estimate.inputTokens)}`,
+    `expected output tokens  ${n(estimate.expectedOutputTokens)}`,
+  ];
+  if (estimate.batchUsd === null) {
+    lines.push(`cost                    unknown: no price is known for model "${estimate.model}"; set cost.price {input, output} (USD per million tokens)`);
+  } else {
+    lines.push(`cost (${estimate.model})`.padEnd(24) + `batch ${formatUsd(estimate.batchUsd)}, sync ${formatUsd(estimate.syncUsd)}`);
+  }
+  return lines;
+}

@@ -1,0 +1,131 @@
+/**
+ * merge: streams the input again beside the run state's unit results (both
+ * in row order, a sequential merge join: nothing is held but one row) and
+ * writes every output file plus its rejects file.
+ */
+import { outputPathFor, rejectsPathFor } from '../config/load.js';
+import type { PipelineConfig, ResolvedOutput } from '../config/types.js';
+import { TransbatchError } from '../errors.js';
+import { readRecords } from '../read/index.js';
+import type { DataRecord } from '../read/types.js';
+import { occurrencesOf, splitSettings } from '../split/cells.js';
+import type { RunState } from '../state/run-state.js';
+import type { UnitResult } from '../state/types.js';
+import { openRecordWriter } from '../write/index.js';
+import type { RecordWriter } from '../write/types.js';
+import { applyColumns, applyReplace } from './apply.js';
+import { type CellFailure, translateRow } from './assemble.js';
+
+export interface OutputFileSummary {
+  path: string;
+  rejectsPath: string;
+  rows: number;
+  rejected: number;
+}
+
+export interface MergeSummary {
+  rowsIn: number;
+  files: OutputFileSummary[];
+  /** Rejected (row, language) pairs by reason. */
+  rejectsByReason: Record<string, number>;
+  /** Rows fully translated in every language. */
+  rowsComplete: number;
+}
+
+interface FileTarget {
+  summary: OutputFileSummary;
+  writer: RecordWriter;
+  rejects: RecordWriter;
+}
+
+/** One output config expands to a file per language (`replace`) or one file for all (`columns`). */
+function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<string, FileTarget> {
+  const targets = new Map<string, FileTarget>();
+  const keys = output.mode === 'replace' ? languages : ['*'];
+  for (const key of keys) {
+    const path = key === '*' ? output.path : outputPathFor(output, key);
+    const rejectsPath = rejectsPathFor(path);
+    targets.set(key, {
+      summary: { path, rejectsPath, rows: 0, rejected: 0 },
+      writer: openRecordWriter(path, output.format),
+      rejects: openRecordWriter(rejectsPath, 'jsonl'),
+    });
+  }
+  return targets;
+}
+
+export async function mergeOutputs(config: PipelineConfig, state: RunState, onProgress?: (rows: number) => void): Promise<MergeSummary> {
+  const split = splitSettings(config);
+  const languages = config.target_languages;
+  const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages) }));
+  const allTargets = outputs.flatMap(({ targets }) => [...targets.values()]);
+  const summary: MergeSummary = { rowsIn: 0, files: allTargets.map((target) => target.summary), rejectsByReason: {}, rowsComplete: 0 };
+  const results = state.unitResults();
+  let pending: UnitResult | undefined = results.next().value;
+
+  const rejectLine = (index: number, record: DataRecord, failures: CellFailure[]) => ({
+    row_index: index,
+    ...(config.input.id !== undefined ? { id: record[config.input.id] ?? null } : {}),
+    row: record,
+    failures,
+  });
+
+  try {
+    for await (const { index, record } of readRecords(config.input.path, config.input.format)) {
+      const rowResults: UnitResult[] = [];
+      while (pending && pending.row === index) {
+        rowResults.push(pending);
+        pending = results.next().value;
+      }
+      if (pending && pending.row < index) {
+        throw new TransbatchError('state', `the run state has results for row ${pending.row} that the input no longer has; the input changed: run again to start a new run`);
+      }
+      const occurrences = occurrencesOf(record, split);
+      const translation = translateRow(occurrences, languages, rowResults);
+      for (const failures of translation.failed.values()) {
+        for (const failure of failures) summary.rejectsByReason[failure.reason] = (summary.rejectsByReason[failure.reason] ?? 0) + 1;
+      }
+      if (translation.failed.size === 0) summary.rowsComplete++;
+
+      for (const { output, targets } of outputs) {
+        if (output.mode === 'replace') {
+          for (const lang of languages) {
+            const target = targets.get(lang)!;
+            const texts = translation.complete.get(lang);
+            if (texts) {
+              await target.writer.write(applyReplace(record, occurrences, texts));
+              target.summary.rows++;
+            } else {
+              await target.rejects.write(rejectLine(index, record, translation.failed.get(lang) ?? []));
+              target.summary.rejected++;
+            }
+          }
+        } else {
+          const target = targets.get('*')!;
+          if (translation.failed.size === 0) {
+            await target.writer.write(applyColumns(record, occurrences, languages, translation.complete));
+            target.summary.rows++;
+          } else {
+            await target.rejects.write(rejectLine(index, record, [...translation.failed.values()].flat()));
+            target.summary.rejected++;
+          }
+        }
+      }
+      summary.rowsIn++;
+      if (summary.rowsIn % 5000 === 0) onProgress?.(summary.rowsIn);
+    }
+    if (pending) {
+      throw new TransbatchError('state', `the run state has results for row ${pending.row} beyond the end of the input; the input changed: run again to start a new run`);
+    }
+    for (const target of allTargets) {
+      await target.writer.close();
+      await target.rejects.close();
+    }
+  } catch (error) {
+    results.return?.();
+    await Promise.all(allTargets.flatMap((target) => [target.writer.abort(), target.rejects.abort()]));
+    throw error;
+  }
+  onProgress?.(summary.rowsIn);
+  return summary;
+}

@@ -1,0 +1,139 @@
+/**
+ * The one place that knows the order of the stages:
+ * read → split → build (prepare) → submit → wait → collect → retry → merge.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { checkOptions } from '../check/index.js';
+import { effectiveChecks } from '../collect/effective-checks.js';
+import type { PipelineConfig } from '../config/types.js';
+import { describeEstimate, estimateCost, formatUsd } from '../cost/estimate.js';
+import { TransbatchError } from '../errors.js';
+import { type MergeSummary, mergeOutputs } from '../merge/merge.js';
+import { openProvider } from '../provider/client.js';
+import type { ProgressReporter } from '../wait/progress.js';
+import { runBatchLoop } from './batch-loop.js';
+import { buildReport, type RunReport, writeRunFiles } from './report.js';
+import { DOWNLOADS_DIR, ensurePrepared, openWorkspace, type RunWorkspace } from './workspace.js';
+
+export interface RunOptions {
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  fresh: boolean;
+  noWait: boolean;
+  pollIntervalMs?: number;
+  /** Refuse to submit when the estimated batch cost of what is left to send is above this. */
+  maxCostUsd?: number;
+  log: (message: string) => void;
+  progress: ProgressReporter;
+  toolVersion: string;
+  /** Called with the secrets of the provider so the caller can redact them. */
+  onSecrets?: (secrets: string[]) => void;
+}
+
+export type RunResult =
+  | { kind: 'finished'; report: RunReport; merge: MergeSummary; alreadyDone: boolean }
+  | { kind: 'pending'; reason: 'no-wait' | 'interrupted' };
+
+/** Outputs are not part of the run identity; this tells whether they changed since the last merge. */
+function outputsKey(config: PipelineConfig): string {
+  return createHash('sha256').update(JSON.stringify(config.outputs)).digest('hex').slice(0, 16);
+}
+
+export async function runPipeline(config: PipelineConfig, options: RunOptions): Promise<RunResult> {
+  const workspace = await openWorkspace(config, { fresh: options.fresh, log: options.log });
+  try {
+    const finished = workspace.state.getMeta('finished');
+    if (finished && finished === outputsKey(config) && existsSync(join(config.runDir, 'report.json'))) {
+      const stored = JSON.parse(workspace.state.getMeta('report') ?? 'null') as RunReport | null;
+      const merge = JSON.parse(workspace.state.getMeta('merge') ?? 'null') as MergeSummary | null;
+      if (stored && merge && merge.files.every((file) => existsSync(file.path))) {
+        return { kind: 'finished', report: stored, merge, alreadyDone: true };
+      }
+    }
+    const prepared = await ensurePrepared(workspace, (rows) => options.log(`prepared ${rows} rows`));
+    const estimate = estimateCost(config, workspace.state, prepared);
+    const nothingSent = workspace.state.shards().every((shard) => shard.status === 'built');
+    if (nothingSent) for (const line of describeEstimate(estimate)) options.log(line);
+    if (options.maxCostUsd !== undefined && nothingSent && estimate.billableRequests > 0) {
+      if (estimate.batchUsd === null) {
+        throw new TransbatchError('cost', `--max-cost: no price is known for model "${config.model}"; set cost.price in the config`, { file: config.configPath });
+      }
+      if (estimate.batchUsd > options.maxCostUsd) {
+        throw new TransbatchError('cost', `the estimated cost ${formatUsd(estimate.batchUsd)} is above --max-cost ${formatUsd(options.maxCostUsd)}; nothing was submitted`);
+      }
+    }
+
+    const open = workspace.state.shards().some((shard) => shard.status !== 'collected') || workspace.state.shardsWithRetries().length > 0;
+    if (open) {
+      const outcome = await sendAndCollect(workspace, options);
+      if (outcome === 'pending') return { kind: 'pending', reason: options.noWait ? 'no-wait' : 'interrupted' };
+    }
+    return { kind: 'finished', ...(await mergeAndReport(workspace, options.toolVersion)), alreadyDone: false };
+  } finally {
+    options.progress.stop();
+    workspace.close();
+  }
+}
+
+async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Promise<'finished' | 'pending'> {
+  const { config, state } = workspace;
+  const provider = await openProvider(config, options.env);
+  options.onSecrets?.(provider.secrets);
+  try {
+    let runId = state.getMeta('run_id');
+    if (!runId) {
+      runId = randomUUID();
+      state.setMeta('run_id', runId);
+    }
+    options.log(`sending to ${provider.describe}`);
+    return await runBatchLoop({
+      client: provider.client,
+      state,
+      config,
+      runId,
+      collect: {
+        downloadsDir: join(config.runDir, DOWNLOADS_DIR),
+        classify: { checks: effectiveChecks(config), checkOptions: checkOptions(config) },
+        maxAttempts: config.retry.max_attempts,
+        log: options.log,
+      },
+      pollIntervalMs: options.pollIntervalMs ?? config.batch.poll_interval,
+      noWait: options.noWait,
+      signal: options.signal,
+      progress: options.progress,
+      log: options.log,
+    });
+  } finally {
+    await provider.close();
+  }
+}
+
+/** Merges every output, writes report and manifest, fills the response cache. */
+export async function mergeAndReport(workspace: RunWorkspace, toolVersion: string): Promise<{ report: RunReport; merge: MergeSummary }> {
+  const { config, state } = workspace;
+  state.event('merge.started');
+  const merge = await mergeOutputs(config, state);
+  const report = buildReport(config, state, merge);
+  await writeRunFiles(config, state, report, merge, toolVersion);
+  if (workspace.cache) {
+    const cache = workspace.cache;
+    const answers = state.doneAnswers();
+    const stored = cache.putMany(
+      (function* () {
+        for (const answer of answers) yield { key: answer.hash, content: answer.content, finishReason: answer.finish_reason };
+      })(),
+    );
+    state.event('cache.filled', { stored });
+  }
+  const complete = state.requestCounts();
+  if (complete.queued === 0 && complete.retry === 0) {
+    state.setMeta('finished', outputsKey(config));
+    state.setMeta('report', JSON.stringify(report));
+    state.setMeta('merge', JSON.stringify(merge));
+  }
+  state.event('merge.finished', { rows_in: merge.rowsIn, rejects: merge.rejectsByReason });
+  return { report, merge };
+}

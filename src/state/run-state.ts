@@ -1,0 +1,270 @@
+/**
+ * The run's on-disk state (SQLite in the run dir). Every step records what it
+ * is about to do and what it did, so a killed process resumes exactly.
+ * Writes are grouped in transactions by the callers' batching; WAL mode with
+ * synchronous=NORMAL keeps commits durable across process kills without a
+ * per-row fsync.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { TransbatchError } from '../errors.js';
+import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
+import type { NewRequest, RequestOutcome, TokenTotals, RequestStatus, ShardRow, ShardStatus, UnitResult } from './types.js';
+
+export const STATE_FILE = 'state.sqlite';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+export class RunState {
+  readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(runDir: string): RunState {
+    mkdirSync(runDir, { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(join(runDir, STATE_FILE));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(STATE_SCHEMA);
+    } catch (error) {
+      throw new TransbatchError('state', `cannot open the run state in ${runDir}: ${(error as Error).message}`, { file: join(runDir, STATE_FILE) });
+    }
+    const state = new RunState(db);
+    const version = state.getMeta('state_version');
+    if (version === undefined) state.setMeta('state_version', String(STATE_VERSION));
+    else if (Number(version) !== STATE_VERSION) {
+      db.close();
+      throw new TransbatchError('state', `the run dir ${runDir} was written by another transbatch version (state v${version}); use --fresh or another --run-dir`, {
+        file: join(runDir, STATE_FILE),
+      });
+    }
+    return state;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // ── meta and events ────────────────────────────────────────────────────
+
+  getMeta(key: string): string | undefined {
+    const row = this.statement('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.statement('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
+  /** Appends to the event log (never updated or deleted). */
+  event(type: string, data: Record<string, unknown> = {}): void {
+    this.statement('INSERT INTO events (at, type, data) VALUES (?, ?, ?)').run(new Date().toISOString(), type, JSON.stringify(data));
+  }
+
+  events(): { id: number; at: string; type: string; data: string }[] {
+    return this.statement('SELECT id, at, type, data FROM events ORDER BY id').all() as { id: number; at: string; type: string; data: string }[];
+  }
+
+  // ── prepare ────────────────────────────────────────────────────────────
+
+  /** Throws away everything prepare wrote (used when a prepare was interrupted). */
+  clearPrepared(): void {
+    this.db.exec('DELETE FROM units; DELETE FROM requests; DELETE FROM shards;');
+  }
+
+  findRequestByHash(hash: Buffer): number | undefined {
+    const row = this.statement('SELECT id FROM requests WHERE hash = ? LIMIT 1').get(hash) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  insertQueuedRequest(request: NewRequest, shard: number): number {
+    const info = this.statement(
+      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status, shard) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
+    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output, shard);
+    return Number(info.lastInsertRowid);
+  }
+
+  insertCachedRequest(request: NewRequest, content: string, finishReason: string | null): number {
+    const info = this.statement(
+      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status, source, content, finish_reason) VALUES (?, ?, ?, ?, ?, ?, 'done', 'cache', ?, ?)",
+    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output, content, finishReason);
+    return Number(info.lastInsertRowid);
+  }
+
+  insertUnit(row: number, cell: number, lang: string, chunk: number, requestId: number): void {
+    this.statement('INSERT INTO units (row, cell, lang, chunk, request_id) VALUES (?, ?, ?, ?, ?)').run(row, cell, lang, chunk, requestId);
+  }
+
+  insertShard(shard: { number: number; path: string; attempt: number; lines: number; bytes: number; inputTokens: number; sha256: string }): void {
+    this.statement(
+      "INSERT INTO shards (number, path, attempt, lines, bytes, input_tokens, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'built')",
+    ).run(shard.number, shard.path, shard.attempt, shard.lines, shard.bytes, shard.inputTokens, shard.sha256);
+  }
+
+  // ── shards and batches ─────────────────────────────────────────────────
+
+  shards(): ShardRow[] {
+    return this.statement('SELECT * FROM shards ORDER BY number').all() as ShardRow[];
+  }
+
+  shard(number: number): ShardRow {
+    const row = this.statement('SELECT * FROM shards WHERE number = ?').get(number) as ShardRow | undefined;
+    if (!row) throw new Error(`no shard ${number} in the run state`);
+    return row;
+  }
+
+  nextShardNumber(): number {
+    const row = this.statement('SELECT COALESCE(MAX(number), 0) + 1 AS next FROM shards').get() as { next: number };
+    return row.next;
+  }
+
+  updateShard(number: number, changes: Partial<Omit<ShardRow, 'number'>>): void {
+    const keys = Object.keys(changes) as (keyof typeof changes)[];
+    if (keys.length === 0) return;
+    const sql = `UPDATE shards SET ${keys.map((key) => `${key} = @${key}`).join(', ')} WHERE number = @number`;
+    this.statement(sql).run({ ...changes, number });
+  }
+
+  setShardStatus(number: number, status: ShardStatus, changes: Partial<Omit<ShardRow, 'number' | 'status'>> = {}): void {
+    this.updateShard(number, { ...changes, status });
+  }
+
+  // ── requests and results ───────────────────────────────────────────────
+
+  /** custom_ids the shard still waits for (status queued in that shard). */
+  queuedInShard(shard: number): Map<string, number> {
+    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'queued'").all(shard) as { id: number; custom_id: string }[];
+    return new Map(rows.map((row) => [row.custom_id, row.id]));
+  }
+
+  recordOutcome(requestId: number, outcome: RequestOutcome): void {
+    if (outcome.kind === 'done') {
+      this.statement(
+        "UPDATE requests SET status = 'done', source = ?, content = ?, finish_reason = ?, reason = NULL, detail = NULL, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
+      ).run(outcome.source, outcome.content, outcome.finishReason, outcome.promptTokens, outcome.completionTokens, requestId);
+    } else {
+      this.statement(
+        'UPDATE requests SET status = ?, reason = ?, detail = ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?',
+      ).run(outcome.kind, outcome.reason, outcome.detail, outcome.promptTokens, outcome.completionTokens, requestId);
+    }
+  }
+
+  /** Moves requests waiting for a retry into a new shard; returns how many. */
+  requestsToRetryFromShard(shard: number): Map<string, number> {
+    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'retry'").all(shard) as { id: number; custom_id: string }[];
+    return new Map(rows.map((row) => [row.custom_id, row.id]));
+  }
+
+  requeue(requestId: number, shard: number): void {
+    this.statement("UPDATE requests SET status = 'queued', shard = ? WHERE id = ?").run(shard, requestId);
+  }
+
+  /** Counts attempts: called when a request's batch is created. */
+  countAttempts(shard: number): void {
+    this.statement("UPDATE requests SET attempts = attempts + 1 WHERE shard = ? AND status = 'queued'").run(shard);
+  }
+
+  /** A batch that failed for token limits did not attempt its requests. */
+  uncountAttempts(shard: number): void {
+    this.statement("UPDATE requests SET attempts = MAX(attempts - 1, 0) WHERE shard = ? AND status = 'queued'").run(shard);
+  }
+
+  requestByCustomId(customId: string): { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined {
+    return this.statement('SELECT id, text, status, shard, attempts FROM requests WHERE custom_id = ?').get(customId) as
+      | { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number }
+      | undefined;
+  }
+
+  /** Requests of a collected shard that appeared in neither file: retried, or rejected once out of attempts. */
+  sweepUnanswered(shard: number, reason: string, detail: string, maxAttempts: number): number {
+    const rejected = this.statement(
+      "UPDATE requests SET status = 'rejected', reason = ?, detail = ? || ' (after ' || attempts || ' attempts)' WHERE shard = ? AND status = 'queued' AND attempts >= ?",
+    ).run(reason, detail, shard, maxAttempts).changes;
+    const retried = this.statement("UPDATE requests SET status = 'retry', reason = ?, detail = ? WHERE shard = ? AND status = 'queued'").run(
+      reason,
+      detail,
+      shard,
+    ).changes;
+    return rejected + retried;
+  }
+
+  /** Shards holding requests that wait for a retry. */
+  shardsWithRetries(): number[] {
+    return (this.statement("SELECT DISTINCT shard FROM requests WHERE status = 'retry' ORDER BY shard").all() as { shard: number }[]).map((row) => row.shard);
+  }
+
+  requestAttempts(requestId: number): number {
+    const row = this.statement('SELECT attempts FROM requests WHERE id = ?').get(requestId) as { attempts: number } | undefined;
+    return row?.attempts ?? 0;
+  }
+
+  requestCounts(): Record<RequestStatus, number> {
+    const counts: Record<RequestStatus, number> = { queued: 0, retry: 0, done: 0, rejected: 0 };
+    for (const row of this.statement('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as { status: RequestStatus; n: number }[]) {
+      counts[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  tokenTotals(): TokenTotals {
+    return this.statement(
+      "SELECT COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(expected_output_tokens), 0) AS expectedOutputTokens, COALESCE(SUM(CASE WHEN source = 'cache' THEN 0 ELSE input_tokens END), 0) AS billableInputTokens, COALESCE(SUM(CASE WHEN source = 'cache' THEN 0 ELSE expected_output_tokens END), 0) AS billableOutputTokens, COALESCE(SUM(prompt_tokens), 0) AS promptTokens, COALESCE(SUM(completion_tokens), 0) AS completionTokens, COUNT(*) AS requests, COALESCE(SUM(source = 'cache'), 0) AS cached FROM requests",
+    ).get() as TokenTotals;
+  }
+
+  /** Rows by state: rejected if any cell is, pending if any cell waits, else done (rows with nothing to translate are done). */
+  rowStatusCounts(totalRows: number): { done: number; pending: number; rejected: number } {
+    const row = this.statement(
+      `SELECT COALESCE(SUM(rejected > 0), 0) AS rejected, COALESCE(SUM(rejected = 0 AND waiting > 0), 0) AS pending FROM (
+         SELECT SUM(r.status = 'rejected') AS rejected, SUM(r.status IN ('queued', 'retry')) AS waiting
+         FROM units u JOIN requests r ON r.id = u.request_id GROUP BY u.row)`,
+    ).get() as { rejected: number; pending: number };
+    return { done: Math.max(totalRows - row.rejected - row.pending, 0), pending: row.pending, rejected: row.rejected };
+  }
+
+  unitCount(): number {
+    return (this.statement('SELECT COUNT(*) AS n FROM units').get() as { n: number }).n;
+  }
+
+  /** Every unit with its request's result, in (row, cell, lang, chunk) order: a sequential scan for merge. */
+  unitResults(): IterableIterator<UnitResult> {
+    return this.db
+      .prepare(
+        `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail
+         FROM units u JOIN requests r ON r.id = u.request_id
+         ORDER BY u.row, u.cell, u.lang, u.chunk`,
+      )
+      .iterate() as IterableIterator<UnitResult>;
+  }
+
+  /** Successful answers, for filling the response cache. */
+  doneAnswers(): IterableIterator<{ hash: Buffer; content: string; finish_reason: string | null }> {
+    return this.db
+      .prepare("SELECT hash, content, finish_reason FROM requests WHERE status = 'done' AND source != 'cache'")
+      .iterate() as IterableIterator<{ hash: Buffer; content: string; finish_reason: string | null }>;
+  }
+}

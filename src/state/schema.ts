@@ -1,0 +1,67 @@
+/** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
+export const STATE_VERSION = 1;
+
+export const STATE_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+-- One row per distinct request (after dedupe); its answer once collected.
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY,
+  custom_id TEXT NOT NULL UNIQUE,
+  hash BLOB NOT NULL,
+  row INTEGER NOT NULL,
+  -- the (protected) text sent, for the checks on its answer
+  text TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  expected_output_tokens INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'retry', 'done', 'rejected')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  shard INTEGER,
+  source TEXT CHECK (source IN ('batch', 'sync', 'cache')),
+  content TEXT,
+  finish_reason TEXT,
+  reason TEXT,
+  detail TEXT,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS requests_by_hash ON requests (hash);
+CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard, status);
+-- One row per translation unit (row, cell, language, chunk) pointing at its request.
+CREATE TABLE IF NOT EXISTS units (
+  row INTEGER NOT NULL,
+  cell INTEGER NOT NULL,
+  lang TEXT NOT NULL,
+  chunk INTEGER NOT NULL,
+  request_id INTEGER NOT NULL,
+  PRIMARY KEY (row, cell, lang, chunk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shards (
+  number INTEGER PRIMARY KEY,
+  path TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('built', 'uploaded', 'creating', 'submitted', 'collected')),
+  file_id TEXT,
+  batch_id TEXT,
+  batch_status TEXT,
+  creates INTEGER NOT NULL DEFAULT 0,
+  -- when the last batches.create was marked (epoch seconds), to bound reconcile listing
+  marked_at INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER NOT NULL DEFAULT 0,
+  completed INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  total INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+`;
