@@ -130,6 +130,8 @@ const HTML: Finder[] = [
     /<[!?][A-Za-z][^<>]*>/g,
     // A tag needs a letter right after "<", so "a < b" is left alone.
     /<\/?[A-Za-z][A-Za-z0-9:-]*(?:\s+[^\s=<>"'/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*\/?>/g,
+    // Character references: a model would decode "&amp;" or "&nbsp;" and change the markup.
+    /&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9A-Fa-f]{1,6});/g,
   ),
 ];
 

@@ -50,6 +50,12 @@ describe('findProtectedSpans', () => {
       'Use <b>bold</b>, <br/>, <img src="x.png" alt=\'a > b\'> and <!-- note -->.',
       ['html:<b>', 'html:</b>', 'html:<br/>', 'html:<img src="x.png" alt=\'a > b\'>', 'html:<!-- note -->'],
     ],
+    [
+      'character references',
+      ['html'],
+      'Tom &amp; Jerry&nbsp;&#169;&#x1F600; but not AT&T or & ;',
+      ['html:&amp;', 'html:&nbsp;', 'html:&#169;', 'html:&#x1F600;'],
+    ],
     ['empty comment', ['html'], 'a <!----> b <!-- x', ['html:<!---->']],
     ['doctype and cdata', ['html'], '<!DOCTYPE html><![CDATA[x<y]]>', ['html:<!DOCTYPE html>', 'html:<![CDATA[x<y]]>']],
     ['comparisons are not html', ['html'], 'if a < b and c > d, or 3<4', []],
