@@ -18,6 +18,7 @@ export function withPipelineArgs<T>(yargs: Argv<T>): Argv<T & PipelineArgs> {
     .option('quiet', { type: 'boolean', alias: 'q', describe: 'only warnings and errors on stderr' }) as unknown as Argv<T & PipelineArgs>;
 }
 
-export function configFromArgs(args: PipelineArgs): PipelineConfig {
-  return loadPipelineConfig(args.pipeline, args['run-dir'] ? { runDir: args['run-dir'] } : {});
+/** `env` is the CLI's environment (io.env), which decides the default response cache dir. */
+export function configFromArgs(args: PipelineArgs, env?: NodeJS.ProcessEnv): PipelineConfig {
+  return loadPipelineConfig(args.pipeline, { ...(args['run-dir'] ? { runDir: args['run-dir'] } : {}), ...(env ? { env } : {}) });
 }

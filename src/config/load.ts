@@ -11,7 +11,7 @@ import { TransbatchError } from '../errors.js';
 import { type DataFormat, type ParsedPipelineConfig, pipelineSchema } from './schema.js';
 import type { PipelineConfig, ResolvedOutput } from './types.js';
 
-export function loadPipelineConfig(configPath: string, overrides: { runDir?: string } = {}): PipelineConfig {
+export function loadPipelineConfig(configPath: string, overrides: { runDir?: string; env?: NodeJS.ProcessEnv } = {}): PipelineConfig {
   const absolutePath = resolve(configPath);
   let text: string;
   try {
@@ -34,7 +34,11 @@ function parseConfigText(text: string, file: string): { data: unknown; lineOf: (
   const firstError = doc.errors[0];
   if (firstError) {
     const line = firstError.linePos?.[0]?.line;
-    throw new TransbatchError('config', `invalid YAML: ${firstError.message.split('\n')[0]}`, line === undefined ? { file } : { file, line });
+    throw new TransbatchError(
+      'config',
+      `invalid YAML: ${firstError.message.split('\n')[0]}`,
+      line === undefined ? { file } : { file, line },
+    );
   }
   const lineOf = (path: PropertyKey[]): number | undefined => {
     for (let depth = path.length; depth >= 0; depth--) {
@@ -42,7 +46,9 @@ function parseConfigText(text: string, file: string): { data: unknown; lineOf: (
       if (node?.range) return lineCounter.linePos(node.range[0]).line;
       // A key's own line: look the pair up in its parent map.
       if (depth > 0) {
-        const parent = doc.getIn(path.slice(0, depth - 1) as unknown[], true) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+        const parent = doc.getIn(path.slice(0, depth - 1) as unknown[], true) as
+          | { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
+          | undefined;
         const pair = parent?.items?.find((item) => item.key?.value === path[depth - 1]);
         if (pair?.key?.range) return lineCounter.linePos(pair.key.range[0]).line;
       }
@@ -98,19 +104,28 @@ export function formatFromPath(path: string, declared: DataFormat | undefined, w
   if (declared) return declared;
   const format = EXTENSION_FORMATS[extname(path).toLowerCase()];
   if (!format) {
-    throw new TransbatchError('config', `${what}: cannot tell the format of ${path} from its extension; set ${what.replace(/\.path$/, '.format')}`, {
-      file,
-      key: what,
-    });
+    throw new TransbatchError(
+      'config',
+      `${what}: cannot tell the format of ${path} from its extension; set ${what.replace(/\.path$/, '.format')}`,
+      {
+        file,
+        key: what,
+      },
+    );
   }
   return format;
 }
 
-export function resolvePipelineConfig(parsed: ParsedPipelineConfig, configPath: string, overrides: { runDir?: string } = {}): PipelineConfig {
+export function resolvePipelineConfig(
+  parsed: ParsedPipelineConfig,
+  configPath: string,
+  overrides: { runDir?: string; env?: NodeJS.ProcessEnv } = {},
+): PipelineConfig {
   const configDir = dirname(configPath);
   const at = (path: string) => (isAbsolute(path) ? path : resolve(configDir, path));
   const expandName = (path: string) => path.replaceAll('{name}', parsed.name);
-  const fail = (key: string, message: string) => new TransbatchError('config', `invalid pipeline config: ${key}: ${message}`, { file: configPath, key });
+  const fail = (key: string, message: string) =>
+    new TransbatchError('config', `invalid pipeline config: ${key}: ${message}`, { file: configPath, key });
 
   const inputPath = at(parsed.input.path);
   const outputsWritten = Array.isArray(parsed.output) ? parsed.output : [parsed.output];
@@ -135,7 +150,8 @@ export function resolvePipelineConfig(parsed: ParsedPipelineConfig, configPath: 
   for (const reserved of ['model', 'messages', 'stream', 'n']) {
     if (reserved in parsed.request) throw fail(`request.${reserved}`, `"${reserved}" is set by transbatch and cannot be overridden here`);
   }
-  if (new Set(parsed.target_languages).size !== parsed.target_languages.length) throw fail('target_languages', 'a language is listed twice');
+  if (new Set(parsed.target_languages).size !== parsed.target_languages.length)
+    throw fail('target_languages', 'a language is listed twice');
   if (new Set(parsed.fields).size !== parsed.fields.length) throw fail('fields', 'a field is listed twice');
 
   const runDir = overrides.runDir ? resolve(overrides.runDir) : at(expandName(parsed.run_dir ?? `runs/${parsed.name}`));
@@ -143,10 +159,14 @@ export function resolvePipelineConfig(parsed: ParsedPipelineConfig, configPath: 
     ...parsed,
     configPath,
     configDir,
-    input: { path: inputPath, format: formatFromPath(parsed.input.path, parsed.input.format, 'input.path', configPath), ...(parsed.input.id ? { id: parsed.input.id } : {}) },
+    input: {
+      path: inputPath,
+      format: formatFromPath(parsed.input.path, parsed.input.format, 'input.path', configPath),
+      ...(parsed.input.id ? { id: parsed.input.id } : {}),
+    },
     outputs,
     runDir,
-    cacheDir: parsed.cache.enabled ? (parsed.cache.dir ? at(parsed.cache.dir) : defaultCacheDir()) : null,
+    cacheDir: parsed.cache.enabled ? (parsed.cache.dir ? at(parsed.cache.dir) : defaultCacheDir(overrides.env)) : null,
   };
 }
 

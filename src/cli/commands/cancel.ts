@@ -13,7 +13,7 @@ export function cancelCommand(context: CommandContext): CommandModule<object, Pi
     handler: async (args) => {
       const secrets: string[] = [];
       const log = createLogger(context.io, { quiet: args.quiet ?? false, secrets });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { log: log.info });
       try {
         const inFlight = workspace.state.shards().filter((shard) => shard.status === 'submitted' && shard.batch_id);

@@ -12,7 +12,7 @@ export function estimateCommand(context: CommandContext): CommandModule<object, 
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
       const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { log: log.info });
       try {
         const estimate = estimateCost(config, workspace.state, await ensurePrepared(workspace));

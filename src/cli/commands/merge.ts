@@ -14,7 +14,7 @@ export function mergeCommand(context: CommandContext): CommandModule<object, Pip
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
       const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { log: log.info });
       try {
         if (!workspace.state.getMeta('prepared')) {

@@ -8,19 +8,28 @@ export function prepareCommand(context: CommandContext): CommandModule<object, P
   return {
     command: 'prepare <pipeline>',
     describe: 'split + build only: write the request shards into the run dir for inspection',
-    builder: (yargs) => withPipelineArgs(yargs).option('fresh', { type: 'boolean', describe: 'discard the run state first (keeps the response cache)' }),
+    builder: (yargs) =>
+      withPipelineArgs(yargs).option('fresh', { type: 'boolean', describe: 'discard the run state first (keeps the response cache)' }),
     handler: async (args) => {
       const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { fresh: args.fresh ?? false, log: log.info });
       try {
         const summary = await ensurePrepared(workspace);
         const shards = workspace.state.shards();
         if (args.json) {
-          log.out(JSON.stringify({ ...summary, run_dir: config.runDir, shards: shards.map((s) => ({ path: s.path, lines: s.lines, bytes: s.bytes })) }));
+          log.out(
+            JSON.stringify({
+              ...summary,
+              run_dir: config.runDir,
+              shards: shards.map((s) => ({ path: s.path, lines: s.lines, bytes: s.bytes })),
+            }),
+          );
           return;
         }
-        log.info(`${summary.rows} rows → ${summary.units} units → ${summary.requests} requests (${summary.deduplicated} deduplicated, ${summary.cached} cached)`);
+        log.info(
+          `${summary.rows} rows → ${summary.units} units → ${summary.requests} requests (${summary.deduplicated} deduplicated, ${summary.cached} cached)`,
+        );
         for (const shard of shards) log.info(`  ${shard.path}  ${shard.lines} lines, ${shard.bytes} bytes`);
         log.out(`prepared ${shards.length} shard(s) in ${config.runDir}`);
       } finally {

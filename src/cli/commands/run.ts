@@ -31,11 +31,14 @@ export function runCommand(context: CommandContext): CommandModule<object, RunAr
     handler: async (args) => {
       const secrets: string[] = [];
       const log = createLogger(context.io, { quiet: args.quiet ?? false, secrets });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       let pollIntervalMs: number | undefined;
       if (args['poll-interval'] !== undefined) {
-        pollIntervalMs = parseDurationMs(/^\d+(\.\d+)?$/.test(args['poll-interval']) ? Number(args['poll-interval']) : args['poll-interval']);
-        if (pollIntervalMs === undefined) throw new TransbatchError('usage', `--poll-interval: expected seconds or a duration like 500ms, got ${args['poll-interval']}`);
+        pollIntervalMs = parseDurationMs(
+          /^\d+(\.\d+)?$/.test(args['poll-interval']) ? Number(args['poll-interval']) : args['poll-interval'],
+        );
+        if (pollIntervalMs === undefined)
+          throw new TransbatchError('usage', `--poll-interval: expected seconds or a duration like 500ms, got ${args['poll-interval']}`);
       }
       const result = await runPipeline(config, {
         env: context.io.env,
@@ -60,11 +63,13 @@ export function runCommand(context: CommandContext): CommandModule<object, RunAr
         return;
       }
       const rejected = Object.values(result.merge.rejectsByReason).reduce((sum, n) => sum + n, 0);
-      if (args.json) log.out(JSON.stringify({ status: 'finished', already_done: result.alreadyDone, run_dir: config.runDir, report: result.report }));
+      if (args.json)
+        log.out(JSON.stringify({ status: 'finished', already_done: result.alreadyDone, run_dir: config.runDir, report: result.report }));
       else {
         if (result.alreadyDone) log.info('This run already finished; nothing to do.');
         for (const line of describeFinished(config, result.report, result.merge)) log.out(line);
-        if (result.report.cost_usd_batch !== null && !result.alreadyDone) log.info(`cost at batch prices: ${formatUsd(result.report.cost_usd_batch)}`);
+        if (result.report.cost_usd_batch !== null && !result.alreadyDone)
+          log.info(`cost at batch prices: ${formatUsd(result.report.cost_usd_batch)}`);
       }
       context.setExitCode(rejected > 0 ? EXIT.rejected : EXIT.ok);
     },

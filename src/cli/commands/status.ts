@@ -11,7 +11,7 @@ export function statusCommand(context: CommandContext): CommandModule<object, Pi
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
       const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args);
+      const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { readOnly: true });
       try {
         const { state } = workspace;
@@ -44,7 +44,9 @@ export function statusCommand(context: CommandContext): CommandModule<object, Pi
         log.out(`requests  ${r.done} done, ${r.queued} in batches, ${r.retry} to retry, ${r.rejected} rejected`);
         for (const b of status.batches) {
           const counts = b.batch_status ? ` ${b.completed}/${b.lines} completed, ${b.failed} failed` : '';
-          log.out(`  shard ${b.shard} (attempt ${b.attempt}, ${b.lines} lines): ${b.state}${b.batch_id ? ` ${b.batch_id} ${b.batch_status ?? ''}` : ''}${counts}`);
+          log.out(
+            `  shard ${b.shard} (attempt ${b.attempt}, ${b.lines} lines): ${b.state}${b.batch_id ? ` ${b.batch_id} ${b.batch_status ?? ''}` : ''}${counts}`,
+          );
         }
       } finally {
         workspace.close();
