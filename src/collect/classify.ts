@@ -19,6 +19,8 @@ export type LineVerdict =
 export interface ClassifyContext {
   checks: readonly CheckName[];
   checkOptions: CheckOptions;
+  /** The configured source language, when set (else the checks detect it). */
+  sourceLang?: string;
 }
 
 interface ChatBody {
@@ -48,7 +50,8 @@ export function classifyLine(line: OutputLine, sent: { text: string; lang: strin
     if (choice?.message?.refusal) return { kind: 'rejected', reason: 'refusal', detail: choice.message.refusal, ...usage };
     if (finishReason === 'content_filter') return { kind: 'rejected', reason: 'content_filter', detail: 'the answer was filtered', ...usage };
     if (typeof content !== 'string') return { kind: 'retry', reason: 'invalid_response', detail: 'no message content in the answer', ...usage };
-    const verdict = runChecks({ sent: sent.text, answer: content, finishReason, lang: sent.lang }, context.checks, context.checkOptions);
+    const subject = { sent: sent.text, answer: content, finishReason, lang: sent.lang, ...(context.sourceLang ? { sourceLang: context.sourceLang } : {}) };
+    const verdict = runChecks(subject, context.checks, context.checkOptions);
     if (!verdict.ok) return { kind: 'retry', reason: `check:${verdict.check}`, detail: verdict.detail, ...usage };
     return { kind: 'done', content, finishReason, ...usage };
   }

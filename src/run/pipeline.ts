@@ -96,7 +96,11 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
       runId,
       collect: {
         downloadsDir: join(config.runDir, DOWNLOADS_DIR),
-        classify: { checks: effectiveChecks(config), checkOptions: checkOptions(config) },
+        classify: {
+          checks: effectiveChecks(config),
+          checkOptions: checkOptions(config),
+          ...(config.source_language ? { sourceLang: config.source_language } : {}),
+        },
         maxAttempts: config.retry.max_attempts,
         log: options.log,
       },
