@@ -33,7 +33,7 @@ function parseConfigText(text: string, file: string): { data: unknown; lineOf: (
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = doc.errors[0];
   if (firstError) {
-    const line = firstError.linePos?.[0]?.line;
+    const line = lineCounter.linePos(firstError.pos[0]).line;
     throw new TransbatchError(
       'config',
       `invalid YAML: ${firstError.message.split('\n')[0]}`,
