@@ -45,7 +45,7 @@ describe('prepare: config errors', () => {
     const config = writePipeline(dir, { target_languages: 'ko' });
     const result = await runCliCapture(['prepare', config]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`${escape(config)}:\\d+: .*target_languages`));
+    expect(result.stderr).toMatch(new RegExp(`${escapeRegExp(config)}:\\d+: .*target_languages`));
     expect(expectNoStack(result.stderr)).toBe(true);
   });
 
@@ -54,7 +54,7 @@ describe('prepare: config errors', () => {
     writeFileSync(config, 'name: dp-test\nfields: [text\nmodel: x\n');
     const result = await runCliCapture(['prepare', config]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`${escape(config)}:\\d+: invalid YAML`));
+    expect(result.stderr).toMatch(new RegExp(`${escapeRegExp(config)}:\\d+: invalid YAML`));
     expect(expectNoStack(result.stderr)).toBe(true);
   });
 
@@ -93,6 +93,6 @@ describe('prepare: config errors', () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
