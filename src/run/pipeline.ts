@@ -2,10 +2,9 @@
  * The one place that knows the order of the stages:
  * read → split → build (prepare) → submit → wait → collect → retry → merge.
  */
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkOptions } from '../check/index.js';
 import { effectiveChecks } from '../collect/effective-checks.js';
 import type { PipelineConfig } from '../config/types.js';
@@ -45,24 +44,23 @@ function outputsKey(config: PipelineConfig): string {
 export async function runPipeline(config: PipelineConfig, options: RunOptions): Promise<RunResult> {
   const workspace = await openWorkspace(config, { fresh: options.fresh, log: options.log });
   try {
-    const finished = workspace.state.getMeta('finished');
-    if (finished && finished === outputsKey(config) && existsSync(join(config.runDir, 'report.json'))) {
-      const stored = JSON.parse(workspace.state.getMeta('report') ?? 'null') as RunReport | null;
-      const merge = JSON.parse(workspace.state.getMeta('merge') ?? 'null') as MergeSummary | null;
-      if (stored && merge && merge.files.every((file) => existsSync(file.path))) {
-        return { kind: 'finished', report: stored, merge, alreadyDone: true };
-      }
-    }
+    const done = alreadyFinished(workspace);
+    if (done) return done;
     const prepared = await ensurePrepared(workspace, (rows) => options.log(`prepared ${rows} rows`));
     const estimate = estimateCost(config, workspace.state, prepared);
     const nothingSent = workspace.state.shards().every((shard) => shard.status === 'built');
     if (nothingSent) for (const line of describeEstimate(estimate)) options.log(line);
     if (options.maxCostUsd !== undefined && nothingSent && estimate.billableRequests > 0) {
       if (estimate.batchUsd === null) {
-        throw new TransbatchError('cost', `--max-cost: no price is known for model "${config.model}"; set cost.price in the config`, { file: config.configPath });
+        throw new TransbatchError('cost', `--max-cost: no price is known for model "${config.model}"; set cost.price in the config`, {
+          file: config.configPath,
+        });
       }
       if (estimate.batchUsd > options.maxCostUsd) {
-        throw new TransbatchError('cost', `the estimated cost ${formatUsd(estimate.batchUsd)} is above --max-cost ${formatUsd(options.maxCostUsd)}; nothing was submitted`);
+        throw new TransbatchError(
+          'cost',
+          `the estimated cost ${formatUsd(estimate.batchUsd)} is above --max-cost ${formatUsd(options.maxCostUsd)}; nothing was submitted`,
+        );
       }
     }
 
@@ -78,6 +76,19 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions): 
   }
 }
 
+/** SDK retries per call on 408/409/429/5xx and connection errors during a run. */
+const TRANSIENT_RETRIES = 6;
+
+/** A finished run whose outputs are still there and whose output settings did not change. */
+function alreadyFinished(workspace: RunWorkspace): RunResult | undefined {
+  const { state, config } = workspace;
+  if (state.getMeta('finished') !== outputsKey(config) || !existsSync(join(config.runDir, 'report.json'))) return undefined;
+  const report = JSON.parse(state.getMeta('report') ?? 'null') as RunReport | null;
+  const merge = JSON.parse(state.getMeta('merge') ?? 'null') as MergeSummary | null;
+  if (!report || !merge?.files.every((file) => existsSync(file.path))) return undefined;
+  return { kind: 'finished', report, merge, alreadyDone: true };
+}
+
 async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Promise<'finished' | 'pending'> {
   const { config, state } = workspace;
   const provider = await openProvider(config, options.env);
@@ -90,7 +101,10 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
     }
     options.log(`sending to ${provider.describe}`);
     return await runBatchLoop({
-      client: provider.client,
+      // A batch run lives for hours: ride out 429/5xx storms longer than the SDK's default 2 retries
+      // (Retry-After is honoured; else 0.5 s doubling to 8 s, ~25 s in all). batches.create keeps its
+      // own maxRetries 0 (see submit.ts), so this never duplicates a batch.
+      client: provider.client.withOptions({ maxRetries: TRANSIENT_RETRIES }),
       state,
       config,
       runId,
@@ -103,6 +117,9 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
         },
         maxAttempts: config.retry.max_attempts,
         log: options.log,
+        // Never re-create sooner than a poll, never later than the usual 15 s for the first retry:
+        // a 50 ms poll against the emulator retries at once, the default 30 s poll waits 15 s.
+        tokenLimitBackoffBaseSeconds: Math.min(15, (options.pollIntervalMs ?? config.batch.poll_interval) / 1000),
       },
       pollIntervalMs: options.pollIntervalMs ?? config.batch.poll_interval,
       noWait: options.noWait,
