@@ -36,5 +36,11 @@ export function batchLine(customId: string, bodyJson: string): string {
  * endpoint and body. Bump the version when the meaning of a cached answer changes.
  */
 export function requestKey(bodyJson: string): Buffer {
-  return createHash('sha256').update('transbatch-request-v1\n').update(CHAT_COMPLETIONS_URL).update('\n').update(bodyJson).digest().subarray(0, 16);
+  return createHash('sha256')
+    .update('transbatch-request-v1\n')
+    .update(CHAT_COMPLETIONS_URL)
+    .update('\n')
+    .update(bodyJson)
+    .digest()
+    .subarray(0, 16);
 }

@@ -3,9 +3,9 @@
  * (lines and bytes per file), UTF-8 without BOM, one JSON object per line.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { TransbatchError } from '../errors.js';
 
 export interface ShardLimits {

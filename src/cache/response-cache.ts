@@ -43,9 +43,13 @@ export class ResponseCache {
       );
       return new ResponseCache(db, scope);
     } catch (error) {
-      throw new TransbatchError('state', `cannot open the response cache in ${dir}: ${(error as Error).message}; set cache.dir or TRANSBATCH_CACHE_DIR`, {
-        file: dir,
-      });
+      throw new TransbatchError(
+        'state',
+        `cannot open the response cache in ${dir}: ${(error as Error).message}; set cache.dir or TRANSBATCH_CACHE_DIR`,
+        {
+          file: dir,
+        },
+      );
     }
   }
 
@@ -59,7 +63,8 @@ export class ResponseCache {
     const now = Date.now();
     let stored = 0;
     this.db.transaction(() => {
-      for (const answer of answers) stored += this.putStatement.run(this.scope, answer.key, answer.content, answer.finishReason, now).changes;
+      for (const answer of answers)
+        stored += this.putStatement.run(this.scope, answer.key, answer.content, answer.finishReason, now).changes;
     })();
     return stored;
   }

@@ -13,10 +13,9 @@ import { estimateCommand } from './commands/estimate.js';
 import { mergeCommand } from './commands/merge.js';
 import { prepareCommand } from './commands/prepare.js';
 import { runCommand } from './commands/run.js';
-import { statusCommand } from './commands/status.js';
 import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import { type CliIo, EXIT, type ExitCode } from './context.js';
-
 
 export interface CommandContext {
   io: CliIo;
@@ -63,7 +62,9 @@ export function reportError(error: unknown, io: CliIo): number {
     io.stderr.write(`error: ${known.where}${known.message}\n`);
     return known.exitCode;
   }
-  io.stderr.write(`internal error (a bug in transbatch, please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  io.stderr.write(
+    `internal error (a bug in transbatch, please report it):\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   return EXIT.failed;
 }
 
@@ -74,7 +75,8 @@ function asTransbatchError(error: unknown): TransbatchError | undefined {
     return new TransbatchError('auth', `the API refused the key (${error.status}): ${firstLine(error.message)}`);
   }
   if (error instanceof APIConnectionError) return new TransbatchError('api', `cannot reach the API: ${firstLine(error.message)}`);
-  if (error instanceof APIError) return new TransbatchError('api', `the API refused a request (${error.status ?? 'no status'}): ${firstLine(error.message)}`);
+  if (error instanceof APIError)
+    return new TransbatchError('api', `the API refused a request (${error.status ?? 'no status'}): ${firstLine(error.message)}`);
   return undefined;
 }
 

@@ -18,7 +18,8 @@ const STYLES = { red: [31, 39], yellow: [33, 39], dim: [2, 22], bold: [1, 22], g
 
 export function createLogger(io: CliIo, options: { quiet?: boolean; secrets?: readonly string[] } = {}): Logger {
   const colour = io.isTty && !('NO_COLOR' in io.env);
-  const paint = (style: keyof typeof STYLES, text: string) => (colour ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text);
+  const paint = (style: keyof typeof STYLES, text: string) =>
+    colour ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
   const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 6);
   const redact = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '[redacted]'), text);
   const quiet = options.quiet ?? false;

@@ -3,8 +3,9 @@
  * means for its request. ok answers still pass the configured checks;
  * 4xx (but 429) are permanent; 5xx, 429, expiry and failed checks are retried.
  */
-import type { CheckName } from '../config/schema.js';
+
 import { type CheckOptions, runChecks } from '../check/index.js';
+import type { CheckName } from '../config/schema.js';
 
 export interface OutputLine {
   custom_id: string;
@@ -48,9 +49,17 @@ export function classifyLine(line: OutputLine, sent: { text: string; lang: strin
     const content = choice?.message?.content;
     const finishReason = choice?.finish_reason ?? null;
     if (choice?.message?.refusal) return { kind: 'rejected', reason: 'refusal', detail: choice.message.refusal, ...usage };
-    if (finishReason === 'content_filter') return { kind: 'rejected', reason: 'content_filter', detail: 'the answer was filtered', ...usage };
-    if (typeof content !== 'string') return { kind: 'retry', reason: 'invalid_response', detail: 'no message content in the answer', ...usage };
-    const subject = { sent: sent.text, answer: content, finishReason, lang: sent.lang, ...(context.sourceLang ? { sourceLang: context.sourceLang } : {}) };
+    if (finishReason === 'content_filter')
+      return { kind: 'rejected', reason: 'content_filter', detail: 'the answer was filtered', ...usage };
+    if (typeof content !== 'string')
+      return { kind: 'retry', reason: 'invalid_response', detail: 'no message content in the answer', ...usage };
+    const subject = {
+      sent: sent.text,
+      answer: content,
+      finishReason,
+      lang: sent.lang,
+      ...(context.sourceLang ? { sourceLang: context.sourceLang } : {}),
+    };
     const verdict = runChecks(subject, context.checks, context.checkOptions);
     if (!verdict.ok) return { kind: 'retry', reason: `check:${verdict.check}`, detail: verdict.detail, ...usage };
     return { kind: 'done', content, finishReason, ...usage };

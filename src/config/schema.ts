@@ -14,30 +14,29 @@ export type ProtectKind = (typeof PROTECT_KINDS)[number];
 export const CHECK_NAMES = ['nonempty', 'not_truncated', 'placeholders', 'language', 'unchanged', 'length_ratio'] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
-const duration = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDurationMs(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like 30, "500ms", "30s" or "2m", got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30, "500ms", "30s" or "2m", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
-const byteSize = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const bytes = parseByteSize(value);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size like 190MB or 1000000, got ${JSON.stringify(value)}` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like 190MB or 1000000, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /** BCP-47-ish: letters, digits and hyphens, short enough to fit a custom_id. */
-const languageCode = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a BCP-47 language code like "ko" or "pt-BR"').max(24);
+const languageCode = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'expected a BCP-47 language code like "ko" or "pt-BR"')
+  .max(24);
 
 const fieldPath = z
   .string()
@@ -70,7 +69,9 @@ export const pipelineSchema = z.strictObject({
       system: z.string().min(1).optional(),
       user: z.string().min(1).optional(),
       glossary: z.record(z.string().min(1), z.string()).default({}),
-      examples: z.array(z.strictObject({ source: z.string().min(1), target: z.string().min(1), lang: languageCode.optional() })).default([]),
+      examples: z
+        .array(z.strictObject({ source: z.string().min(1), target: z.string().min(1), lang: languageCode.optional() }))
+        .default([]),
     })
     .default({ glossary: {}, examples: [] }),
   split: z
@@ -85,7 +86,10 @@ export const pipelineSchema = z.strictObject({
     .strictObject({
       kind: z.enum(['openai', 'azure', 'local']).default('openai'),
       base_url: z.url().optional(),
-      api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('OPENAI_API_KEY'),
+      api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+        .default('OPENAI_API_KEY'),
       api_version: z.string().optional(),
       engine: z.enum(['pseudo', 'echo', 'upstream']).default('pseudo'),
       upstream_url: z.url().optional(),
@@ -122,15 +126,15 @@ export const pipelineSchema = z.strictObject({
   checks: z.array(z.enum(CHECK_NAMES)).default([...CHECK_NAMES]),
   check_options: z
     .strictObject({
-      length_ratio: z.strictObject({ min: z.number().positive().default(0.2), max: z.number().positive().default(5) }).default({ min: 0.2, max: 5 }),
+      length_ratio: z
+        .strictObject({ min: z.number().positive().default(0.2), max: z.number().positive().default(5) })
+        .default({ min: 0.2, max: 5 }),
       language_min_chars: z.number().int().min(1).default(40),
     })
     .default({ length_ratio: { min: 0.2, max: 5 }, language_min_chars: 40 }),
   output: z.union([outputSchema, z.array(outputSchema).min(1)]),
   run_dir: z.string().min(1).optional(),
-  cache: z
-    .strictObject({ enabled: z.boolean().default(true), dir: z.string().min(1).optional() })
-    .default({ enabled: true }),
+  cache: z.strictObject({ enabled: z.boolean().default(true), dir: z.string().min(1).optional() }).default({ enabled: true }),
   cost: z
     .strictObject({
       confirm_above_usd: z.number().min(0).optional(),

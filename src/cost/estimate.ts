@@ -53,7 +53,9 @@ export function describeEstimate(estimate: CostEstimate): string[] {
     `expected output tokens  ${n(estimate.expectedOutputTokens)}`,
   ];
   if (estimate.batchUsd === null) {
-    lines.push(`cost                    unknown: no price is known for model "${estimate.model}"; set cost.price {input, output} (USD per million tokens)`);
+    lines.push(
+      `cost                    unknown: no price is known for model "${estimate.model}"; set cost.price {input, output} (USD per million tokens)`,
+    );
   } else {
     lines.push(`cost (${estimate.model})`.padEnd(24) + `batch ${formatUsd(estimate.batchUsd)}, sync ${formatUsd(estimate.syncUsd)}`);
   }

@@ -20,7 +20,8 @@ export type CellOutcome = { ok: true; text: string } | { ok: false; failure: Cel
 /** `results` are the cell's units for one language, in chunk order. */
 export function assembleCell(plan: CellPlan, lang: string, results: readonly UnitResult[]): CellOutcome {
   const fail = (reason: string, detail: string): CellOutcome => ({ ok: false, failure: { field: plan.path, lang, reason, detail } });
-  if (results.length !== plan.chunks.length) return fail('missing', `expected ${plan.chunks.length} chunk result(s), found ${results.length}`);
+  if (results.length !== plan.chunks.length)
+    return fail('missing', `expected ${plan.chunks.length} chunk result(s), found ${results.length}`);
   const answers: string[] = [];
   for (const result of results) {
     if (result.status === 'done' && result.content !== null) answers.push(result.content);
@@ -31,7 +32,9 @@ export function assembleCell(plan: CellPlan, lang: string, results: readonly Uni
   const restored = restoreText(joined, plan.spans);
   // The placeholders check already retried or rejected broken answers; when it
   // is turned off, restore what can be restored and keep the rest as written.
-  const text = restored.ok ? restored.text : joined.replace(SENTINEL_PATTERN, (sentinel, index: string) => plan.spans[Number(index)] ?? sentinel);
+  const text = restored.ok
+    ? restored.text
+    : joined.replace(SENTINEL_PATTERN, (sentinel, index: string) => plan.spans[Number(index)] ?? sentinel);
   return { ok: true, text };
 }
 
@@ -43,7 +46,11 @@ export interface RowTranslation {
 }
 
 /** Groups a row's unit results by (cell, lang) and assembles every cell in every language. */
-export function translateRow(occurrences: readonly Occurrence[], languages: readonly string[], results: readonly UnitResult[]): RowTranslation {
+export function translateRow(
+  occurrences: readonly Occurrence[],
+  languages: readonly string[],
+  results: readonly UnitResult[],
+): RowTranslation {
   const byCellLang = new Map<string, UnitResult[]>();
   for (const result of results) {
     const key = `${result.cell}\u0000${result.lang}`;

@@ -78,7 +78,10 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
         pending = results.next().value;
       }
       if (pending && pending.row < index) {
-        throw new TransbatchError('state', `the run state has results for row ${pending.row} that the input no longer has; the input changed: run again to start a new run`);
+        throw new TransbatchError(
+          'state',
+          `the run state has results for row ${pending.row} that the input no longer has; the input changed: run again to start a new run`,
+        );
       }
       const occurrences = occurrencesOf(record, split);
       const translation = translateRow(occurrences, languages, rowResults);
@@ -115,7 +118,10 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
       if (summary.rowsIn % 5000 === 0) onProgress?.(summary.rowsIn);
     }
     if (pending) {
-      throw new TransbatchError('state', `the run state has results for row ${pending.row} beyond the end of the input; the input changed: run again to start a new run`);
+      throw new TransbatchError(
+        'state',
+        `the run state has results for row ${pending.row} beyond the end of the input; the input changed: run again to start a new run`,
+      );
     }
     for (const target of allTargets) {
       await target.writer.close();

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { PipelineConfig } from '../config/types.js';
-import { startEmulator } from '../emulator/index.js';
 import { loadFaultPlan } from '../emulator/faults.js';
+import { startEmulator } from '../emulator/index.js';
 import { TransbatchError } from '../errors.js';
 
 export interface Provider {
@@ -28,9 +28,13 @@ export async function openProvider(config: PipelineConfig, env: NodeJS.ProcessEn
   const keyName = config.provider.api_key_env;
   const apiKey = env[keyName];
   if (!apiKey) {
-    throw new TransbatchError('auth', `no API key: set the environment variable ${keyName} (provider.api_key_env in ${config.configPath})`, {
-      file: config.configPath,
-    });
+    throw new TransbatchError(
+      'auth',
+      `no API key: set the environment variable ${keyName} (provider.api_key_env in ${config.configPath})`,
+      {
+        file: config.configPath,
+      },
+    );
   }
   const baseURL = config.provider.base_url ?? env['OPENAI_BASE_URL'];
   const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) });

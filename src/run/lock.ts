@@ -16,7 +16,9 @@ export function acquireRunLock(runDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(path, 'utf8'));
       if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
-        throw new TransbatchError('state', `the run dir ${runDir} is in use by process ${owner}; wait for it to finish or stop it`, { file: path });
+        throw new TransbatchError('state', `the run dir ${runDir} is in use by process ${owner}; wait for it to finish or stop it`, {
+          file: path,
+        });
       }
       rmSync(path, { force: true });
     }

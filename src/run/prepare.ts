@@ -6,12 +6,12 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResponseCache } from '../cache/response-cache.js';
-import type { PipelineConfig } from '../config/types.js';
-import { outputRatio, requestInputTokens } from '../cost/tokens.js';
 import { promptSettings } from '../build/prompt.js';
 import { batchLine, buildRequestBody, type RequestSettings, requestKey } from '../build/request.js';
 import { ShardWriter } from '../build/shards.js';
+import type { ResponseCache } from '../cache/response-cache.js';
+import type { PipelineConfig } from '../config/types.js';
+import { outputRatio, requestInputTokens } from '../cost/tokens.js';
 import { readRecords } from '../read/index.js';
 import { planCells, splitSettings } from '../split/cells.js';
 import { customIdOf } from '../split/custom-id.js';

@@ -50,7 +50,13 @@ export async function writeRunFiles(
 ): Promise<void> {
   const outputs = [];
   for (const file of merge.files) {
-    outputs.push({ path: file.path, sha256: await sha256OfFile(file.path), rows: file.rows, rejects_path: file.rejectsPath, rejected: file.rejected });
+    outputs.push({
+      path: file.path,
+      sha256: await sha256OfFile(file.path),
+      rows: file.rows,
+      rejects_path: file.rejectsPath,
+      rejected: file.rejected,
+    });
   }
   const events = state.events();
   const manifest = {
@@ -61,7 +67,9 @@ export async function writeRunFiles(
     input: { path: config.input.path, sha256: state.getMeta('input_sha256'), rows: merge.rowsIn },
     model: config.model,
     target_languages: config.target_languages,
-    batches: state.shards().flatMap((shard) => (shard.batch_id ? [{ id: shard.batch_id, shard: shard.number, status: shard.batch_status }] : [])),
+    batches: state
+      .shards()
+      .flatMap((shard) => (shard.batch_id ? [{ id: shard.batch_id, shard: shard.number, status: shard.batch_status }] : [])),
     timings: {
       started_at: state.getMeta('started_at'),
       prepared_at: events.find((event) => event.type === 'prepare.finished')?.at ?? null,

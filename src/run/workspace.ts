@@ -9,7 +9,7 @@ import { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
 import { sha256File } from '../read/fingerprint.js';
-import { STATE_FILE, RunState } from '../state/run-state.js';
+import { RunState, STATE_FILE } from '../state/run-state.js';
 import { runIdentity } from './identity.js';
 import { acquireRunLock } from './lock.js';
 import { type PrepareSummary, prepareRequests, SHARDS_DIR } from './prepare.js';
@@ -47,7 +47,10 @@ export async function openWorkspace(config: PipelineConfig, options: OpenOptions
     let isNew = previous === undefined;
     if (previous !== undefined && previous !== identity) {
       if (options.readOnly) {
-        throw new TransbatchError('state', `the run in ${config.runDir} was made from another config or input; run \`transbatch run\` to start the new one`);
+        throw new TransbatchError(
+          'state',
+          `the run in ${config.runDir} was made from another config or input; run \`transbatch run\` to start the new one`,
+        );
       }
       const inFlight = state.shards().filter((shard) => shard.status === 'creating' || shard.status === 'submitted');
       if (inFlight.length > 0) {

@@ -15,7 +15,10 @@ export interface SplitSettings {
   maxChunkTokens: number;
 }
 
-export function splitSettings(config: { fields: readonly string[]; split: { protect: readonly ProtectKind[]; max_chunk_tokens: number } }): SplitSettings {
+export function splitSettings(config: {
+  fields: readonly string[];
+  split: { protect: readonly ProtectKind[]; max_chunk_tokens: number };
+}): SplitSettings {
   return {
     fields: config.fields.map((pattern) => ({ pattern, segments: parseFieldPath(pattern) })),
     protect: config.split.protect,

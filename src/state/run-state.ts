@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TransbatchError } from '../errors.js';
 import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
-import type { NewRequest, RequestOutcome, TokenTotals, RequestStatus, ShardRow, ShardStatus, UnitResult } from './types.js';
+import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, TokenTotals, UnitResult } from './types.js';
 
 export const STATE_FILE = 'state.sqlite';
 
@@ -34,16 +34,22 @@ export class RunState {
       db.pragma('busy_timeout = 5000');
       db.exec(STATE_SCHEMA);
     } catch (error) {
-      throw new TransbatchError('state', `cannot open the run state in ${runDir}: ${(error as Error).message}`, { file: join(runDir, STATE_FILE) });
+      throw new TransbatchError('state', `cannot open the run state in ${runDir}: ${(error as Error).message}`, {
+        file: join(runDir, STATE_FILE),
+      });
     }
     const state = new RunState(db);
     const version = state.getMeta('state_version');
     if (version === undefined) state.setMeta('state_version', String(STATE_VERSION));
     else if (Number(version) !== STATE_VERSION) {
       db.close();
-      throw new TransbatchError('state', `the run dir ${runDir} was written by another transbatch version (state v${version}); use --fresh or another --run-dir`, {
-        file: join(runDir, STATE_FILE),
-      });
+      throw new TransbatchError(
+        'state',
+        `the run dir ${runDir} was written by another transbatch version (state v${version}); use --fresh or another --run-dir`,
+        {
+          file: join(runDir, STATE_FILE),
+        },
+      );
     }
     return state;
   }
@@ -86,7 +92,12 @@ export class RunState {
   }
 
   events(): { id: number; at: string; type: string; data: string }[] {
-    return this.statement('SELECT id, at, type, data FROM events ORDER BY id').all() as { id: number; at: string; type: string; data: string }[];
+    return this.statement('SELECT id, at, type, data FROM events ORDER BY id').all() as {
+      id: number;
+      at: string;
+      type: string;
+      data: string;
+    }[];
   }
 
   // ── prepare ────────────────────────────────────────────────────────────
@@ -119,7 +130,15 @@ export class RunState {
     this.statement('INSERT INTO units (row, cell, lang, chunk, request_id) VALUES (?, ?, ?, ?, ?)').run(row, cell, lang, chunk, requestId);
   }
 
-  insertShard(shard: { number: number; path: string; attempt: number; lines: number; bytes: number; inputTokens: number; sha256: string }): void {
+  insertShard(shard: {
+    number: number;
+    path: string;
+    attempt: number;
+    lines: number;
+    bytes: number;
+    inputTokens: number;
+    sha256: string;
+  }): void {
     this.statement(
       "INSERT INTO shards (number, path, attempt, lines, bytes, input_tokens, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'built')",
     ).run(shard.number, shard.path, shard.attempt, shard.lines, shard.bytes, shard.inputTokens, shard.sha256);
@@ -157,7 +176,10 @@ export class RunState {
 
   /** custom_ids the shard still waits for (status queued in that shard). */
   queuedInShard(shard: number): Map<string, number> {
-    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'queued'").all(shard) as { id: number; custom_id: string }[];
+    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'queued'").all(shard) as {
+      id: number;
+      custom_id: string;
+    }[];
     return new Map(rows.map((row) => [row.custom_id, row.id]));
   }
 
@@ -175,7 +197,10 @@ export class RunState {
 
   /** Moves requests waiting for a retry into a new shard; returns how many. */
   requestsToRetryFromShard(shard: number): Map<string, number> {
-    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'retry'").all(shard) as { id: number; custom_id: string }[];
+    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'retry'").all(shard) as {
+      id: number;
+      custom_id: string;
+    }[];
     return new Map(rows.map((row) => [row.custom_id, row.id]));
   }
 
@@ -193,7 +218,9 @@ export class RunState {
     this.statement("UPDATE requests SET attempts = MAX(attempts - 1, 0) WHERE shard = ? AND status = 'queued'").run(shard);
   }
 
-  requestByCustomId(customId: string): { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined {
+  requestByCustomId(
+    customId: string,
+  ): { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined {
     return this.statement('SELECT id, text, status, shard, attempts FROM requests WHERE custom_id = ?').get(customId) as
       | { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number }
       | undefined;
@@ -204,17 +231,17 @@ export class RunState {
     const rejected = this.statement(
       "UPDATE requests SET status = 'rejected', reason = ?, detail = ? || ' (after ' || attempts || ' attempts)' WHERE shard = ? AND status = 'queued' AND attempts >= ?",
     ).run(reason, detail, shard, maxAttempts).changes;
-    const retried = this.statement("UPDATE requests SET status = 'retry', reason = ?, detail = ? WHERE shard = ? AND status = 'queued'").run(
-      reason,
-      detail,
-      shard,
-    ).changes;
+    const retried = this.statement(
+      "UPDATE requests SET status = 'retry', reason = ?, detail = ? WHERE shard = ? AND status = 'queued'",
+    ).run(reason, detail, shard).changes;
     return rejected + retried;
   }
 
   /** Shards holding requests that wait for a retry. */
   shardsWithRetries(): number[] {
-    return (this.statement("SELECT DISTINCT shard FROM requests WHERE status = 'retry' ORDER BY shard").all() as { shard: number }[]).map((row) => row.shard);
+    return (this.statement("SELECT DISTINCT shard FROM requests WHERE status = 'retry' ORDER BY shard").all() as { shard: number }[]).map(
+      (row) => row.shard,
+    );
   }
 
   requestAttempts(requestId: number): number {
@@ -224,7 +251,10 @@ export class RunState {
 
   requestCounts(): Record<RequestStatus, number> {
     const counts: Record<RequestStatus, number> = { queued: 0, retry: 0, done: 0, rejected: 0 };
-    for (const row of this.statement('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as { status: RequestStatus; n: number }[]) {
+    for (const row of this.statement('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as {
+      status: RequestStatus;
+      n: number;
+    }[]) {
       counts[row.status] = row.n;
     }
     return counts;

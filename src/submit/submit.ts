@@ -89,7 +89,13 @@ async function adoptExisting(context: SubmitContext, shard: ShardRow): Promise<B
 
 function recordCreated(context: SubmitContext, shard: ShardRow, batch: Batch): void {
   context.state.transaction(() => {
-    context.state.setShardStatus(shard.number, 'submitted', { batch_id: batch.id, batch_status: batch.status, total: shard.lines, completed: 0, failed: 0 });
+    context.state.setShardStatus(shard.number, 'submitted', {
+      batch_id: batch.id,
+      batch_status: batch.status,
+      total: shard.lines,
+      completed: 0,
+      failed: 0,
+    });
     context.state.countAttempts(shard.number);
     context.state.event('batch.created', { shard: shard.number, batch_id: batch.id, create: shard.creates });
   });

@@ -2,8 +2,9 @@
  * Progress while waiting: a live bar with request counts on a TTY, a plain
  * line at most every `plainEveryMs` elsewhere (CI logs stay readable).
  */
-import cliProgress from 'cli-progress';
+
 import type { Writable } from 'node:stream';
+import cliProgress from 'cli-progress';
 
 export interface WaitCounts {
   batchesInFlight: number;
@@ -24,7 +25,8 @@ export function createWaitProgress(options: { stream: Writable; tty: boolean; qu
     const bar = new cliProgress.SingleBar(
       {
         stream: options.stream as NodeJS.WriteStream,
-        format: 'waiting |{bar}| {value}/{total} requests | {failed} failed | batches {inflight} in flight, {done} done | ETA {eta_formatted}',
+        format:
+          'waiting |{bar}| {value}/{total} requests | {failed} failed | batches {inflight} in flight, {done} done | ETA {eta_formatted}',
         hideCursor: true,
         clearOnComplete: false,
         etaBuffer: 20,

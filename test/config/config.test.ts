@@ -65,7 +65,12 @@ describe('loadPipelineConfig', () => {
     expect(config.input).toEqual({ path: join(dir, 'data/in.jsonl'), format: 'jsonl' });
     expect(config.outputs).toEqual([{ path: join(dir, 'out/demo.{lang}.jsonl'), format: 'jsonl', mode: 'replace' }]);
     expect(config.runDir).toBe(join(dir, 'runs/demo'));
-    expect(config.batch).toMatchObject({ max_requests_per_file: 50_000, max_bytes_per_file: 190_000_000, max_in_flight: 10, poll_interval: 30_000 });
+    expect(config.batch).toMatchObject({
+      max_requests_per_file: 50_000,
+      max_bytes_per_file: 190_000_000,
+      max_in_flight: 10,
+      poll_interval: 30_000,
+    });
     expect(config.retry.max_attempts).toBe(3);
     expect(config.checks).toEqual(['nonempty', 'not_truncated', 'placeholders', 'language', 'unchanged', 'length_ratio']);
     expect(config.split.protect).toEqual(['code', 'urls', 'emails', 'placeholders', 'html', 'math']);

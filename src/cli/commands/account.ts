@@ -15,9 +15,11 @@ interface AccountArgs {
 function withAccountArgs<T>(yargs: Argv<T>): Argv<T & AccountArgs> {
   return yargs
     .option('base-url', { type: 'string', describe: 'API base URL (default: $OPENAI_BASE_URL, else OpenAI)' })
-    .option('api-key-env', { type: 'string', default: 'OPENAI_API_KEY', describe: 'environment variable holding the API key' }) as unknown as Argv<
-    T & AccountArgs
-  >;
+    .option('api-key-env', {
+      type: 'string',
+      default: 'OPENAI_API_KEY',
+      describe: 'environment variable holding the API key',
+    }) as unknown as Argv<T & AccountArgs>;
 }
 
 function clientFor(args: AccountArgs, env: NodeJS.ProcessEnv): OpenAI {
@@ -83,7 +85,8 @@ export function filesCommand(context: CommandContext): CommandModule<object, Acc
           (y) => y.positional('id', { type: 'string', demandOption: true }),
           async (args) => {
             const response = await clientFor(args, context.io.env).files.content(args.id);
-            if (response.body) await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), context.io.stdout, { end: false });
+            if (response.body)
+              await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), context.io.stdout, { end: false });
           },
         )
         .demandCommand(1) as never,
