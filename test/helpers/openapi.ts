@@ -39,7 +39,11 @@ export function translateNullable(schema: unknown): unknown {
   for (const [key, value] of Object.entries(schema as JsonObject)) {
     if (key !== 'nullable') out[key] = translateNullable(value);
   }
-  if ((schema as JsonObject)['nullable'] === true && typeof out['type'] === 'string') out['type'] = [out['type'], 'null'];
+  if ((schema as JsonObject)['nullable'] === true) {
+    if (typeof out['type'] === 'string') out['type'] = [out['type'], 'null'];
+    // `nullable` beside oneOf/allOf/$ref (no type of its own): null or the schema.
+    else if (out['type'] === undefined) return { anyOf: [out, { type: 'null' }] };
+  }
   return out;
 }
 
@@ -60,7 +64,13 @@ function getAjv(): Ajv2020 {
   // OpenAPI-specific formats: accepted as annotations.
   instance.addFormat('unixtime', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= 0 });
   instance.addFormat('binary', true);
-  instance.addSchema({ ...document, $id: DOCUMENT_ID, 'x-legacy-schemas': { schemas: translateNullable(legacy) } });
+  // The extract keeps OpenAPI 3.0 `nullable` in places (CreateChatCompletionRequest, StopConfiguration…): translate everywhere.
+  instance.addSchema({
+    ...document,
+    $id: DOCUMENT_ID,
+    components: { ...(document['components'] as JsonObject), schemas: translateNullable(components) },
+    'x-legacy-schemas': { schemas: translateNullable(legacy) },
+  });
   ajv = instance;
   return instance;
 }
