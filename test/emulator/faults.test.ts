@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { loadFaultPlan, parseFaultPlan } from '../../src/emulator/faults.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
@@ -26,8 +26,8 @@ describe('fault plan: HTTP faults', () => {
         for (let attempt = 0; attempt < 2; attempt += 1) {
           const error = await uploadJsonl(harness, chatLines(1)).catch((caught: unknown) => caught);
           expect(error).toBeInstanceOf(OpenAI.RateLimitError);
-          expect((error as OpenAI.APIError).headers?.get('retry-after')).toBe('7');
-          expect((error as OpenAI.APIError).code).toBe('rate_limit_exceeded');
+          expect((error as APIError).headers?.get('retry-after')).toBe('7');
+          expect((error as APIError).code).toBe('rate_limit_exceeded');
         }
         expect(await uploadJsonl(harness, chatLines(1))).toMatch(/^file-/);
       },

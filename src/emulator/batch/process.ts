@@ -83,7 +83,8 @@ export async function processBatch(job: ProcessJob): Promise<{ counts: ProcessCo
       counts.inputTokens += answer.usage.prompt_tokens;
       counts.outputTokens += answer.usage.completion_tokens;
     }
-    await job.onProgress(counts);
+    const pending = job.onProgress(counts);
+    if (pending) await pending;
   };
 
   for await (const { text } of readLines(job.inputPath)) {

@@ -129,13 +129,16 @@ export class BatchRunner {
     const outcome = record.outcome;
     const resumedCancel = record.batch.status === 'cancelling' ? (record.processedAtCancel ?? 0) : undefined;
     let lastPersist = Date.now();
-    const onProgress = async (counts: ProcessCounts): Promise<void> => {
-      record.batch.request_counts = { total: record.batch.request_counts?.total ?? 0, completed: counts.completed, failed: counts.failed };
-      record.batch.usage = usageOf(counts);
-      if (Date.now() - lastPersist >= PERSIST_EVERY_MS) {
-        lastPersist = Date.now();
-        await this.deps.batches.save(record);
+    const onProgress = (counts: ProcessCounts): Promise<void> | undefined => {
+      const requestCounts = record.batch.request_counts;
+      if (requestCounts) {
+        requestCounts.completed = counts.completed;
+        requestCounts.failed = counts.failed;
       }
+      if (Date.now() - lastPersist < PERSIST_EVERY_MS) return undefined;
+      lastPersist = Date.now();
+      record.batch.usage = usageOf(counts);
+      return this.deps.batches.save(record);
     };
     let result: Awaited<ReturnType<typeof processBatch>>;
     try {

@@ -31,6 +31,8 @@ export class JsonlSink {
   private readonly hash = createHash('sha256');
   private readonly pending: string[] = [];
   private readonly random: (() => number) | undefined;
+  /** Lines are coalesced into ~64 KB writes: one syscall and hash update per chunk, not per line. */
+  private chunk = '';
   bytes = 0;
   lines = 0;
 
@@ -60,7 +62,14 @@ export class JsonlSink {
   }
 
   private async writeRaw(line: string): Promise<void> {
-    const buffer = Buffer.from(line);
+    this.chunk += line;
+    if (this.chunk.length >= 65_536) await this.flushChunk();
+  }
+
+  private async flushChunk(): Promise<void> {
+    if (this.chunk === '') return;
+    const buffer = Buffer.from(this.chunk);
+    this.chunk = '';
     this.hash.update(buffer);
     this.bytes += buffer.length;
     if (!this.stream.write(buffer)) await once(this.stream, 'drain');
@@ -68,6 +77,7 @@ export class JsonlSink {
 
   async finish(): Promise<StagedFile> {
     await this.flushWindow();
+    await this.flushChunk();
     this.stream.end();
     await once(this.stream, 'finish');
     return { tmpPath: this.path, bytes: this.bytes, sha256: this.hash.digest('hex') };

@@ -34,11 +34,19 @@ function transformContent(text: string, jsonMode: boolean, transform: (text: str
   }
 }
 
-export function answerLocally(body: ChatCompletionCreateParams, transform: (text: string) => string): EngineAnswer {
+/**
+ * `countCompletion` defaults to exact counting; the pseudo engine passes an
+ * estimate because its accented output is slow to tokenize exactly.
+ */
+export function answerLocally(
+  body: ChatCompletionCreateParams,
+  transform: (text: string) => string,
+  countCompletion: (text: string) => number = countTextTokens,
+): EngineAnswer {
   const format = body.response_format?.type;
   let content = transformContent(lastUserText(body), format === 'json_schema' || format === 'json_object', transform);
   const prompt = promptTokens(body.messages);
-  let completion = countTextTokens(content);
+  let completion = countCompletion(content);
   let finishReason: EngineAnswer['finish_reason'] = 'stop';
   const limit = body.max_completion_tokens ?? body.max_tokens;
   if (typeof limit === 'number' && completion > limit) {
