@@ -25,10 +25,27 @@ export function batchMetadata(runId: string, shard: ShardRow): Record<string, st
   return { transbatch_run: runId, transbatch_shard: String(shard.number), transbatch_create: String(shard.creates) };
 }
 
-export async function uploadShard(context: SubmitContext, shard: ShardRow): Promise<void> {
+/**
+ * Uploads a shard. The SDK never retries a request with a streaming body (the
+ * stream is spent), so transient failures (429, 5xx, connection) are retried
+ * here, each time with a fresh stream of the file. A lost answer at worst
+ * leaves an unused file on the account; a file costs nothing.
+ */
+export async function uploadShard(context: SubmitContext, shard: ShardRow, maxTries = 6): Promise<void> {
   const { client, state } = context;
   state.event('upload.started', { shard: shard.number });
-  const file = await client.files.create({ file: createReadStream(shard.path), purpose: 'batch' });
+  let file: Awaited<ReturnType<OpenAI['files']['create']>>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      file = await client.files.create({ file: createReadStream(shard.path), purpose: 'batch' });
+      break;
+    } catch (error) {
+      if (attempt >= maxTries || !isRetryable(error)) throw error;
+      const delayMs = retryDelayMs(error, attempt);
+      context.log(`upload of shard ${shard.number} failed (${describeError(error)}); retrying in ${Math.round(delayMs / 1000)}s`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
   state.setShardStatus(shard.number, 'uploaded', { file_id: file.id });
   state.event('upload.finished', { shard: shard.number, file_id: file.id, bytes: file.bytes });
 }
@@ -108,8 +125,10 @@ function isRetryable(error: unknown): boolean {
 
 function retryDelayMs(error: unknown, attempt: number): number {
   const headers = (error as { headers?: Headers }).headers;
-  const retryAfter = Number(headers?.get?.('retry-after'));
-  if (Number.isFinite(retryAfter) && retryAfter > 0) return Math.min(retryAfter * 1000, 60_000);
+  // The server's Retry-After wins, 0 included ("now"), as in the SDK; a missing header is null, not 0.
+  const header = headers?.get?.('retry-after');
+  const retryAfter = header === null || header === undefined || header.trim() === '' ? Number.NaN : Number(header);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, 60_000);
   return Math.min(500 * 2 ** (attempt - 1), 30_000);
 }
 
