@@ -23,6 +23,8 @@ export interface CollectContext {
   classify: ClassifyContext;
   maxAttempts: number;
   log: (message: string) => void;
+  /** First backoff after a token_limit_exceeded failure (default 15 s), doubled per re-create. */
+  tokenLimitBackoffBaseSeconds?: number;
 }
 
 export interface CollectSummary {
@@ -33,8 +35,8 @@ export interface CollectSummary {
 }
 
 /** Backoff before re-creating a batch refused for enqueued-token limits. */
-export function tokenLimitBackoffSeconds(creates: number): number {
-  return Math.min(15 * 2 ** Math.max(creates - 1, 0), 600);
+export function tokenLimitBackoffSeconds(creates: number, baseSeconds = 15): number {
+  return Math.min(baseSeconds * 2 ** Math.max(creates - 1, 0), 600);
 }
 
 export async function collectBatch(context: CollectContext, shard: ShardRow, batch: Batch): Promise<CollectSummary> {
@@ -43,13 +45,15 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
   if (batch.status === 'failed') {
     const errors = batch.errors?.data ?? [];
     if (errors.some((error) => error.code === 'token_limit_exceeded')) {
-      const wait = tokenLimitBackoffSeconds(shard.creates);
+      const wait = tokenLimitBackoffSeconds(shard.creates, context.tokenLimitBackoffBaseSeconds);
       state.transaction(() => {
         state.uncountAttempts(shard.number);
-        state.setShardStatus(shard.number, 'uploaded', { batch_status: 'failed', not_before: Math.floor(Date.now() / 1000) + wait });
+        state.setShardStatus(shard.number, 'uploaded', { batch_status: 'failed', not_before: Date.now() / 1000 + wait });
         state.event('batch.token_limit', { shard: shard.number, batch_id: batch.id, retry_in_s: wait });
       });
-      context.log(`batch ${batch.id} (shard ${shard.number}) hit the enqueued-token limit; resubmitting the same file in ${wait}s`);
+      context.log(
+        `batch ${batch.id} (shard ${shard.number}) hit the enqueued-token limit; resubmitting the same file in ${Number(wait.toFixed(2))}s`,
+      );
       return summary;
     }
     const first = errors[0];
@@ -64,8 +68,10 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
   }
 
   const files: string[] = [];
-  if (hasFile(batch.output_file_id)) files.push(await downloadFile(context.client, batch.output_file_id, join(context.downloadsDir, `${batch.id}.output.jsonl`)));
-  if (hasFile(batch.error_file_id)) files.push(await downloadFile(context.client, batch.error_file_id, join(context.downloadsDir, `${batch.id}.errors.jsonl`)));
+  if (hasFile(batch.output_file_id))
+    files.push(await downloadFile(context.client, batch.output_file_id, join(context.downloadsDir, `${batch.id}.output.jsonl`)));
+  if (hasFile(batch.error_file_id))
+    files.push(await downloadFile(context.client, batch.error_file_id, join(context.downloadsDir, `${batch.id}.errors.jsonl`)));
 
   state.db.exec('BEGIN');
   try {
