@@ -12,6 +12,8 @@ import { describeEstimate, estimateCost, formatUsd } from '../cost/estimate.js';
 import { TransbatchError } from '../errors.js';
 import { type MergeSummary, mergeOutputs } from '../merge/merge.js';
 import { openProvider } from '../provider/client.js';
+import { chooseSendMode } from '../sync/mode.js';
+import { runSyncLoop } from '../sync/sync-loop.js';
 import type { ProgressReporter } from '../wait/progress.js';
 import { runBatchLoop } from './batch-loop.js';
 import { buildReport, type RunReport, writeRunFiles } from './report.js';
@@ -100,6 +102,26 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
       state.setMeta('run_id', runId);
     }
     options.log(`sending to ${provider.describe}`);
+    const classify = {
+      checks: effectiveChecks(config),
+      checkOptions: checkOptions(config),
+      ...(config.source_language ? { sourceLang: config.source_language } : {}),
+    };
+    const chosen = chooseSendMode(config, state);
+    state.event('send.mode', { mode: chosen.mode, why: chosen.why });
+    if (chosen.mode === 'sync') {
+      if (config.mode === 'auto') options.log(`direct calls (${chosen.why})`);
+      return await runSyncLoop({
+        client: provider.client,
+        state,
+        config,
+        classify,
+        maxAttempts: config.retry.max_attempts,
+        signal: options.signal,
+        progress: options.progress,
+        log: options.log,
+      });
+    }
     return await runBatchLoop({
       // A batch run lives for hours: ride out 429/5xx storms longer than the SDK's default 2 retries
       // (Retry-After is honoured; else 0.5 s doubling to 8 s, ~25 s in all). batches.create keeps its
@@ -110,11 +132,7 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
       runId,
       collect: {
         downloadsDir: join(config.runDir, DOWNLOADS_DIR),
-        classify: {
-          checks: effectiveChecks(config),
-          checkOptions: checkOptions(config),
-          ...(config.source_language ? { sourceLang: config.source_language } : {}),
-        },
+        classify,
         maxAttempts: config.retry.max_attempts,
         log: options.log,
         // Never re-create sooner than a poll, never later than the usual 15 s for the first retry:

@@ -1,0 +1,261 @@
+/**
+ * `mode: sync` and `mode: auto` end to end: the CLI in-process, the real
+ * `openai` SDK over loopback to the emulator (through a recording relay where
+ * a test needs per-request faults, latency or rate-limit headers).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readJsonl, type SyncSetup, syncSetup } from './helpers.js';
+
+const ROWS = 12;
+const REQUESTS = ROWS * 2;
+let reference: Buffer;
+
+beforeAll(async () => {
+  // The same pipeline in batch mode.
+  const batch = await syncSetup({ mode: 'batch' });
+  try {
+    const result = await batch.run();
+    expect(result.code, result.stderr).toBe(0);
+    expect(batch.batchesCreated()).toBeGreaterThan(1);
+    expect(batch.chatEvents()).toHaveLength(0);
+    reference = readFileSync(batch.output());
+    expect(reference.toString('utf8').trim().split('\n')).toHaveLength(ROWS);
+  } finally {
+    await batch.close();
+  }
+});
+
+async function withSync(options: Parameters<typeof syncSetup>[0], body: (s: SyncSetup) => Promise<void>): Promise<void> {
+  const s = await syncSetup(options);
+  try {
+    await body(s);
+  } finally {
+    await s.close();
+  }
+}
+
+interface RequestRow {
+  custom_id: string;
+  status: string;
+  attempts: number;
+  source: string | null;
+  reason: string | null;
+  detail: string | null;
+}
+
+function requests(s: SyncSetup): RequestRow[] {
+  const db = new Database(join(s.dir, 'run', 'state.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT custom_id, status, attempts, source, reason, detail FROM requests ORDER BY id').all() as RequestRow[];
+  } finally {
+    db.close();
+  }
+}
+
+function shardStatuses(s: SyncSetup): string[] {
+  const db = new Database(join(s.dir, 'run', 'state.sqlite'), { readonly: true });
+  try {
+    return (db.prepare('SELECT status FROM shards').all() as { status: string }[]).map((row) => row.status);
+  } finally {
+    db.close();
+  }
+}
+
+function expectExactOutput(s: SyncSetup): void {
+  const actual = readFileSync(s.output());
+  expect(actual.toString('utf8')).toBe(reference.toString('utf8'));
+  expect(actual.equals(reference)).toBe(true);
+  expect(readFileSync(s.rejects(), 'utf8')).toBe('');
+}
+
+describe.concurrent('mode: sync', () => {
+  it('writes output byte-identical to batch mode, one direct call per request, no batch', async () => {
+    await withSync({}, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      expect(s.chatEvents()).toHaveLength(REQUESTS);
+      expect(s.chatEvents(200)).toHaveLength(REQUESTS);
+      expect(s.batchesCreated()).toBe(0);
+      expect(s.emulator.events.filter((e) => e.type === 'file.created')).toHaveLength(0);
+      const rows = requests(s);
+      expect(rows).toHaveLength(REQUESTS);
+      for (const row of rows) expect(row).toMatchObject({ status: 'done', attempts: 1, source: 'sync' });
+      expect(shardStatuses(s).every((status) => status === 'collected')).toBe(true);
+      // A finished run does nothing the second time.
+      const again = await s.run();
+      expect(again.code, again.stderr).toBe(0);
+      expect(s.chatEvents()).toHaveLength(REQUESTS);
+    });
+  });
+
+  it('absorbs a 429 storm (Retry-After 1): exact output, requests + storm calls, no attempt burnt', async () => {
+    const storm = 6;
+    await withSync(
+      { faults: { http: [{ route: 'POST /v1/chat/completions', status: 429, retry_after_seconds: 1, times: storm }] } },
+      async (s) => {
+        const started = Date.now();
+        const result = await s.run();
+        expect(result.code, result.stderr).toBe(0);
+        expectExactOutput(s);
+        expect(s.chatEvents()).toHaveLength(REQUESTS + storm);
+        expect(s.chatEvents(429)).toHaveLength(storm);
+        expect(s.chatEvents(200)).toHaveLength(REQUESTS);
+        for (const row of requests(s)) expect(row.attempts).toBe(1);
+        // Retry-After paused the sender at least once for a second.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      },
+    );
+  });
+
+  it('absorbs 500s: exact output, requests + storm calls', async () => {
+    const storm = 6;
+    await withSync({ faults: { http: [{ route: 'POST /v1/chat/completions', status: 500, times: storm }] } }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      expect(s.chatEvents()).toHaveLength(REQUESTS + storm);
+      expect(s.chatEvents(200)).toHaveLength(REQUESTS);
+      for (const row of requests(s)) expect(row.attempts).toBe(1);
+    });
+  });
+
+  it('rejects a request that always answers 400 (exit 2, http_400, one attempt) and keeps the rest', async () => {
+    // r3.c0 = row 3's title; the relay hands the custom_id to the emulator's per-request faults.
+    const faults = { requests: [{ custom_id: '^r3\\.c0\\.ko\\.k0$', kind: 'error' as const, status: 400 as const }] };
+    await withSync({ faults, relay: true }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(2);
+      const rejects = readJsonl<{ row_index: number; failures: { field: string; reason: string; detail: string }[] }>(s.rejects());
+      expect(rejects).toHaveLength(1);
+      expect(rejects[0]!.row_index).toBe(3);
+      expect(rejects[0]!.failures[0]).toMatchObject({ field: 'title', reason: 'http_400' });
+      const row = requests(s).find((r) => r.custom_id === 'r3.c0.ko.k0')!;
+      expect(row).toMatchObject({ status: 'rejected', reason: 'http_400', attempts: 1 });
+      expect(s.relay!.calls.filter((call) => call.customId === 'r3.c0.ko.k0')).toHaveLength(1);
+      expect(readJsonl(s.output())).toHaveLength(ROWS - 1);
+    });
+  });
+
+  it('retries failed answers in rounds up to retry.max_attempts, then rejects with the attempt count', async () => {
+    // Always truncated: not_truncated retries it, then it is rejected after 3 attempts.
+    const faults = { requests: [{ custom_id: '^r5\\.c1\\.ko\\.k0$', kind: 'truncate' as const }] };
+    await withSync({ faults, relay: true }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(2);
+      const row = requests(s).find((r) => r.custom_id === 'r5.c1.ko.k0')!;
+      expect(row).toMatchObject({ status: 'rejected', attempts: 3 });
+      expect(row.detail).toContain('(after 3 attempts)');
+      expect(s.relay!.calls.filter((call) => call.customId === 'r5.c1.ko.k0')).toHaveLength(3);
+      expect(s.chatEvents()).toHaveLength(REQUESTS + 2);
+    });
+  });
+
+  it('recovers when truncated once: second round answers it, exact output', async () => {
+    const faults = { requests: [{ custom_id: '^r(1|7)\\.c0\\.ko\\.k0$', kind: 'truncate' as const, times: 1 }] };
+    await withSync({ faults, relay: true }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      expect(s.chatEvents(200)).toHaveLength(REQUESTS + 2);
+      expect(
+        requests(s)
+          .filter((r) => r.attempts === 2)
+          .map((r) => r.custom_id),
+      ).toEqual(['r1.c0.ko.k0', 'r7.c0.ko.k0']);
+    });
+  });
+
+  it('resumes after Ctrl-C with only the missing requests: each answer paid once', async () => {
+    await withSync({ relay: { delayMs: 30 }, sync: '{concurrency: 2}' }, async (s) => {
+      const controller = new AbortController();
+      const off = s.emulator.on((event) => {
+        if (event.type === 'http' && event.path === '/v1/chat/completions' && event.status === 200 && s.chatEvents(200).length >= 7) {
+          controller.abort();
+        }
+      });
+      const first = await s.run(controller.signal);
+      off();
+      expect(first.code, first.stderr).toBe(3);
+      const answeredBefore = s.chatEvents(200).length;
+      expect(answeredBefore).toBeGreaterThanOrEqual(7);
+      expect(answeredBefore).toBeLessThan(REQUESTS);
+      // Everything answered before the stop was recorded.
+      expect(requests(s).filter((r) => r.status === 'done')).toHaveLength(answeredBefore);
+
+      const second = await s.run();
+      expect(second.code, second.stderr).toBe(0);
+      expectExactOutput(s);
+      expect(s.chatEvents(200)).toHaveLength(REQUESTS);
+      const perId = new Map<string, number>();
+      for (const call of s.relay!.calls) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
+      expect(perId.size).toBe(REQUESTS);
+      expect([...perId.values()].every((n) => n === 1)).toBe(true);
+      for (const row of requests(s)) expect(row.attempts).toBe(1);
+    });
+  });
+
+  it('never has more than sync.concurrency calls in flight', async () => {
+    await withSync({ relay: { delayMs: 40 }, sync: '{concurrency: 4}' }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      expect(s.relay!.maxInFlight).toBe(4);
+      // Cross-check from the recorded intervals.
+      const calls = s.relay!.calls;
+      let peak = 0;
+      for (const call of calls) peak = Math.max(peak, calls.filter((other) => other.start <= call.start && other.end > call.start).length);
+      expect(peak).toBeLessThanOrEqual(4);
+    });
+  });
+
+  it('spreads calls within sync.rpm', async () => {
+    // 600 rpm = 10/s with a one-second bucket: 10 at once, then one every 100 ms.
+    await withSync({ relay: true, sync: '{concurrency: 16, rpm: 600}' }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      const starts = s.relay!.calls.map((call) => call.start).sort((a, b) => a - b);
+      expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual((REQUESTS - 10) * 100 - 150);
+    });
+  });
+
+  it('pauses every sender when x-ratelimit-remaining-requests hits 0, until x-ratelimit-reset-requests', async () => {
+    const headers = (nth: number) =>
+      nth === 3
+        ? { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }
+        : { 'x-ratelimit-remaining-requests': '100' };
+    await withSync({ relay: { headers }, sync: '{concurrency: 1}' }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      const calls = [...s.relay!.calls].sort((a, b) => a.start - b.start);
+      expect(calls[3]!.start - calls[2]!.end).toBeGreaterThanOrEqual(900);
+    });
+  });
+});
+
+describe.concurrent('mode: auto', () => {
+  it('uses direct calls when fewer requests than batch.min_requests are left', async () => {
+    await withSync({ mode: 'auto', rows: 5, fields: ['title'], minRequests: 100 }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expect(s.batchesCreated()).toBe(0);
+      expect(s.chatEvents(200)).toHaveLength(5);
+      expect(readJsonl(s.output())).toHaveLength(5);
+    });
+  });
+
+  it('uses the Batch API when at least batch.min_requests are left', async () => {
+    await withSync({ mode: 'auto', rows: 5, fields: ['title'], minRequests: 1 }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expect(s.batchesCreated()).toBeGreaterThan(0);
+      expect(s.chatEvents()).toHaveLength(0);
+      expect(readJsonl(s.output())).toHaveLength(5);
+    });
+  });
+});
