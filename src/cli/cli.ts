@@ -11,7 +11,9 @@ import { batchesCommand, filesCommand } from './commands/account.js';
 import { cancelCommand } from './commands/cancel.js';
 import { estimateCommand } from './commands/estimate.js';
 import { mergeCommand } from './commands/merge.js';
+import { initCommand } from './commands/init.js';
 import { prepareCommand } from './commands/prepare.js';
+import { reviewCommand } from './commands/review.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -32,6 +34,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command(estimateCommand(context))
     .command(prepareCommand(context))
     .command(statusCommand(context))
+    .command(reviewCommand(context))
+    .command(initCommand(context))
     .command(cancelCommand(context))
     .command(mergeCommand(context))
     .command(batchesCommand(context))
