@@ -11,6 +11,7 @@ import type { BatchEndpoint, Responder } from '../responder.js';
 import type { BatchRecord, BatchStore } from '../store/batch-store.js';
 import type { FileStore } from '../store/file-store.js';
 import type { BatchStatus, EmulatorEvent, ResolvedSettings } from '../types.js';
+import { registerOutputs, usageOf } from './outputs.js';
 import { type ProcessCounts, processBatch } from './process.js';
 import { JsonlSink, type ShuffleOptions } from './sink.js';
 import { validateInput } from './validate.js';
@@ -173,47 +174,11 @@ export class BatchRunner {
       record.processedAtCancel = result.counts.completed + result.counts.failed;
       await this.transition(record, 'cancelling');
     }
-    const fileIds = await this.registerOutputs(record, output, errors);
+    const fileIds = await registerOutputs(this.deps.files, record, output, errors);
     if (record.batch.status === 'cancelling') return this.transition(record, 'cancelled', fileIds);
     if (outcome.kind === 'expire' && result.stoppedEarly) return this.transition(record, 'expired', fileIds);
     await this.transition(record, 'finalizing');
     await sleep(settings.timing.finalizingMs, undefined, { signal: this.shutdown.signal });
     await this.transition(record, 'completed', fileIds);
   }
-
-  /** Registers the non-empty result files (purpose batch_output); empty ones are dropped like the real API does. */
-  private async registerOutputs(record: BatchRecord, output: JsonlSink, errors: JsonlSink): Promise<Partial<Batch>> {
-    const { files } = this.deps;
-    const ids: Partial<Batch> = {};
-    const now = nowSeconds();
-    for (const [sink, key, suffix] of [
-      [output, 'output_file_id', 'output'],
-      [errors, 'error_file_id', 'error'],
-    ] as const) {
-      const staged = await sink.finish();
-      if (sink.lines === 0) {
-        await files.discard(staged);
-        continue;
-      }
-      const stored = await files.register(
-        staged,
-        `${record.batch.id}_${suffix}.jsonl`,
-        'batch_output',
-        now,
-        record.outputExpiresAfterSeconds,
-      );
-      ids[key] = stored.file.id;
-    }
-    return ids;
-  }
-}
-
-function usageOf(counts: ProcessCounts): NonNullable<Batch['usage']> {
-  return {
-    input_tokens: counts.inputTokens,
-    input_tokens_details: { cached_tokens: 0 },
-    output_tokens: counts.outputTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: counts.inputTokens + counts.outputTokens,
-  };
 }
