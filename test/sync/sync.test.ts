@@ -223,6 +223,55 @@ describe.concurrent('mode: sync', () => {
     });
   });
 
+  it('spreads calls within sync.tpm (input + expected output tokens per request)', async () => {
+    // 120k tpm = 2000 tokens/s with a one-second bucket; each request costs about 195 tokens.
+    await withSync({ relay: true, sync: '{concurrency: 16, tpm: 120000}' }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectExactOutput(s);
+      const db = new Database(join(s.dir, 'run', 'state.sqlite'), { readonly: true });
+      const { tokens } = db.prepare('SELECT SUM(input_tokens + expected_output_tokens) AS tokens FROM requests').get() as {
+        tokens: number;
+      };
+      db.close();
+      const starts = s.relay!.calls.map((call) => call.start).sort((a, b) => a - b);
+      // Everything above the first second's bucket waits for the refill.
+      expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(((tokens - 2000 - 400) / 2000) * 1000);
+    });
+  });
+
+  it('stops promptly on Ctrl-C during a 429 pause and resumes to the exact output', async () => {
+    await withSync(
+      { faults: { http: [{ route: 'POST /v1/chat/completions', status: 429, retry_after_seconds: 30, times: 1 }] } },
+      async (s) => {
+        const controller = new AbortController();
+        const off = s.emulator.on((event) => {
+          if (event.type === 'fault') setTimeout(() => controller.abort(), 100);
+        });
+        const started = Date.now();
+        const first = await s.run(controller.signal);
+        off();
+        expect(first.code, first.stderr).toBe(3);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        const second = await s.run();
+        expect(second.code, second.stderr).toBe(0);
+        expectExactOutput(s);
+        expect(s.chatEvents(200)).toHaveLength(REQUESTS);
+      },
+    );
+  });
+
+  it('a refused API key stops the run with exit 1 and no key in the message', async () => {
+    await withSync({}, async (s) => {
+      s.env['OPENAI_API_KEY'] = 'sk-wrong-key-123456';
+      const result = await s.run();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/refused the API key|401/);
+      expect(result.stderr + result.stdout).not.toContain('sk-wrong-key-123456');
+      expect(s.chatEvents(401).length).toBeLessThanOrEqual(4);
+    });
+  });
+
   it('pauses every sender when x-ratelimit-remaining-requests hits 0, until x-ratelimit-reset-requests', async () => {
     const headers = (nth: number) =>
       nth === 3
