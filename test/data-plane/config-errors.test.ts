@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCliCapture } from '../helpers/cli.js';
+import { runCliCapture, spawnCli, waitForExit } from '../helpers/cli.js';
 import { expectNoStack, jsonlFilesUnder, makeTempDir, writeJsonl, writePipeline } from './fixtures.js';
 
 let dir: string;
@@ -96,3 +96,14 @@ describe('prepare: config errors', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('the built binary', () => {
+  it('exits 1 with the same one-line message as the in-process CLI', async () => {
+    const config = writePipeline(dir, { target_languages: ['de', 'fr'], output: { path: 'out/result.jsonl' } });
+    const inProcess = await runCliCapture(['prepare', config]);
+    const child = await waitForExit(spawnCli(['prepare', config], { cwd: dir }));
+    expect(child.code).toBe(1);
+    expect(child.stderr).toBe(inProcess.stderr);
+    expect(child.stdout).toBe('');
+  });
+});

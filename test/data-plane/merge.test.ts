@@ -370,3 +370,26 @@ describe('merge round trip: nested JSONL', () => {
     expect(readFileSync(join(dir, 'out', 'chat.ko.rejects.jsonl'), 'utf8')).toBe('');
   });
 });
+
+describe('response cache location', () => {
+  it('merge fills the cache in the CLI env’s TRANSBATCH_CACHE_DIR, and a new run dir reuses it instead of sending', async () => {
+    writeJsonl(join(dir, 'input.jsonl'), JSONL_ROWS);
+    const config = writePipeline(dir, { fields: JSONL_FIELDS, target_languages: [...LANGS], output: { path: 'out/chat.{lang}.jsonl' } });
+    const cacheDir = join(dir, 'cache');
+    const env = { TRANSBATCH_CACHE_DIR: cacheDir };
+    expect((await runCliCapture(['prepare', config], env)).code).toBe(0);
+    fabricateResults(join(dir, 'run'), []);
+    expect((await runCliCapture(['merge', config], env)).code).toBe(0);
+    expect(existsSync(join(cacheDir, 'responses.sqlite'))).toBe(true);
+
+    const again = await runCliCapture(['prepare', config, '--json', '--run-dir', join(dir, 'run2')], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ requests: 18, cached: 18, shards: [] });
+    // Merging the cached run rewrites the very same outputs.
+    const before = LANGS.map((lang) => readFileSync(join(dir, 'out', `chat.${lang}.jsonl`), 'utf8'));
+    expect(before[0]).toContain('[de] How do I greet {name} politely?');
+    const merged = await runCliCapture(['merge', config, '--run-dir', join(dir, 'run2')], env);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(LANGS.map((lang) => readFileSync(join(dir, 'out', `chat.${lang}.jsonl`), 'utf8'))).toEqual(before);
+  });
+});
