@@ -3,6 +3,8 @@
  * in row order, a sequential merge join: nothing is held but one row) and
  * writes every output file plus its rejects file.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { outputPathFor, rejectsPathFor } from '../config/load.js';
 import type { PipelineConfig, ResolvedOutput } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
@@ -38,6 +40,37 @@ interface FileTarget {
   rejects: RecordWriter;
 }
 
+/**
+ * Writers put their bytes in `<path>.tmp-<pid>` and rename it at the end; a
+ * merge killed half-way (SIGKILL, power loss) leaves that file behind. The
+ * run dir's lock makes this the only merge of the run, so a temp file of a
+ * process that is gone is garbage: remove it before writing again.
+ */
+function removeStaleTemps(path: string): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && isAlive(pid))) continue;
+    rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** One output config expands to a file per language (`replace`) or one file for all (`columns`). */
 function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<string, FileTarget> {
   const targets = new Map<string, FileTarget>();
@@ -45,6 +78,8 @@ function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<
   for (const key of keys) {
     const path = key === '*' ? output.path : outputPathFor(output, key);
     const rejectsPath = rejectsPathFor(path);
+    removeStaleTemps(path);
+    removeStaleTemps(rejectsPath);
     targets.set(key, {
       summary: { path, rejectsPath, rows: 0, rejected: 0 },
       writer: openRecordWriter(path, output.format),
