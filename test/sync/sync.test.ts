@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli, waitForExit } from '../helpers/cli.js';
 import { readJsonl, type SyncSetup, syncSetup } from './helpers.js';
 
 const ROWS = 12;
@@ -195,6 +196,28 @@ describe.concurrent('mode: sync', () => {
       expect(perId.size).toBe(REQUESTS);
       expect([...perId.values()].every((n) => n === 1)).toBe(true);
       for (const row of requests(s)) expect(row.attempts).toBe(1);
+    });
+  });
+
+  it('resumes after SIGKILL: at most the unrecorded window is sent again', async () => {
+    await withSync({ relay: { delayMs: 20 }, sync: '{concurrency: 2}' }, async (s) => {
+      const child = spawnCli(['run', s.config], { env: s.env, cwd: s.dir });
+      const exit = waitForExit(child);
+      const off = s.emulator.on((event) => {
+        if (event.type === 'http' && event.path === '/v1/chat/completions' && s.chatEvents(200).length >= 10) child.kill('SIGKILL');
+      });
+      const killed = await exit;
+      off();
+      expect(killed.signal).toBe('SIGKILL');
+      const second = await s.run();
+      expect(second.code, second.stderr).toBe(0);
+      expectExactOutput(s);
+      const perId = new Map<string, number>();
+      for (const call of s.relay!.calls) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
+      expect(perId.size).toBe(REQUESTS);
+      // Lost on the kill: the answers in flight plus those not yet flushed (200 ms at ~2 per 20 ms).
+      const resent = [...perId.values()].filter((n) => n > 1).length;
+      expect(resent).toBeLessThanOrEqual(2 + 20);
     });
   });
 
