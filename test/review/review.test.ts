@@ -218,7 +218,7 @@ describe.skipIf(skipBrowser)('review page in headless Chromium', () => {
       await page.fill('#search', 'window.__pwned');
       expect(await shownRows()).toEqual(['q008']);
       expect(await page.textContent('[data-id="q008"] td.source')).toContain(HOSTILE);
-      expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+      expect(await page.evaluate(() => (globalThis as { __pwned?: boolean }).__pwned)).toBeUndefined();
 
       await page.fill('#search', '');
       await page.click('#next');
