@@ -1,0 +1,93 @@
+/**
+ * Kill-and-resume: a spawned `transbatch run` (dist/, the real process) is
+ * SIGKILLed at a chosen moment — after an upload, inside batches.create after
+ * the server created the batch, while waiting, while downloading, while
+ * merging — and `run` again must finish with the clean run's exact bytes,
+ * never running one shard content as two batches.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorEvent, FaultPlan } from '../../src/emulator/index.js';
+import {
+  batchesCreated,
+  expectEachContentCreatedOnce,
+  expectKeyNowhere,
+  expectSameOutputs,
+  type ProjectOptions,
+  referenceOutputs,
+  runAndKill,
+  type Setup,
+  setup,
+} from './harness.js';
+
+const OPTIONS: ProjectOptions = { rows: 12, langs: ['ko', 'ja'], maxRequestsPerFile: 5 };
+const BIG: ProjectOptions = { rows: 1000, langs: ['ko'], maxRequestsPerFile: 2000 };
+let reference: Map<string, Buffer>;
+let bigReference: Map<string, Buffer>;
+
+beforeAll(async () => {
+  [reference, bigReference] = await Promise.all([referenceOutputs(OPTIONS), referenceOutputs(BIG)]);
+});
+
+interface KillCase {
+  name: string;
+  faults?: FaultPlan;
+  perRequestMs?: number;
+  options?: ProjectOptions;
+  event?: (event: EmulatorEvent) => boolean;
+  poll?: (s: Setup) => boolean;
+  /** Extra checks on the state the kill left behind, before the resume. */
+  afterKill?: (s: Setup) => void;
+}
+
+const CASES: KillCase[] = [
+  {
+    name: 'after the first upload',
+    event: (event) => event.type === 'file.created',
+  },
+  {
+    name: 'inside batches.create, after the server created the batch but before the client heard',
+    faults: { http: [{ route: 'POST /v1/batches', action: 'create_then_hang', hang_ms: 20_000, times: 1 }] },
+    event: (event) => event.type === 'batch.created',
+    afterKill: (s) => expect(batchesCreated(s.emulator.events)).toHaveLength(1),
+  },
+  {
+    name: 'while waiting for batches in progress',
+    perRequestMs: 40,
+    event: (event) => event.type === 'batch.status' && event.status === 'in_progress',
+  },
+  {
+    name: 'while downloading results',
+    event: (event) => event.type === 'http' && /^\/v1\/files\/[^/]+\/content$/.test(event.path),
+  },
+  {
+    name: 'while merging (the output temp file exists)',
+    options: BIG,
+    poll: (s) => existsSync(s.project.outDir) && readdirSync(s.project.outDir).some((name) => name.includes('.tmp-')),
+  },
+];
+
+describe.concurrent('kill -9 and resume', () => {
+  it.each(CASES)('$name', async (kill) => {
+    const options = kill.options ?? OPTIONS;
+    const s = await setup(kill.faults ?? {}, { ...options, ...(kill.perRequestMs ? { perRequestMs: kill.perRequestMs } : {}) });
+    try {
+      const killed = await runAndKill(s, {
+        ...(kill.event ? { event: kill.event } : {}),
+        ...(kill.poll ? { poll: () => kill.poll!(s) } : {}),
+      });
+      expect(killed.killed, `the CLI was not killed (exit ${killed.code}): ${killed.stderr}`).toBe(true);
+      kill.afterKill?.(s);
+
+      const resumed = await s.run();
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expectSameOutputs(s.project, options === BIG ? bigReference : reference);
+      expectEachContentCreatedOnce(s.emulator.events);
+      // No half-written output is left beside the outputs.
+      expect(readdirSync(s.project.outDir).filter((name) => name.includes('.tmp-'))).toEqual([]);
+      expectKeyNowhere(s);
+    } finally {
+      await s.close();
+    }
+  });
+});
