@@ -176,6 +176,43 @@ describe.concurrent('run with injected faults', () => {
     });
   });
 
+  it('keeps the finished part of a batch cancelled by someone else and resends the rest', async () => {
+    await withSetup({ batches: [{ match: { nth: 2 }, outcome: 'cancel', after: 3 }] }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectSameOutputs(s.project, reference);
+      const cancelled = batchesCreated(s.emulator.events)[1]!;
+      expect(s.emulator.events.some((e) => e.type === 'batch.status' && e.batchId === cancelled.batchId && e.status === 'cancelled')).toBe(true);
+      // 5 first-attempt batches + one retry batch for the 2 unprocessed requests.
+      expect(batchesCreated(s.emulator.events)).toHaveLength(6);
+    });
+  });
+
+  it('rejoins shuffled output lines by custom_id', async () => {
+    await withSetup({ shuffle: { window: 8, seed: 7 } }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectSameOutputs(s.project, reference);
+      // The emulator did shuffle: some output file is not in its input file's order.
+      const downloads = join(s.project.runDir, 'downloads');
+      const orders = readdirSync(downloads)
+        .filter((name) => name.endsWith('.output.jsonl'))
+        .map((name) => readJsonl<{ custom_id: string }>(join(downloads, name)).map((line) => line.custom_id));
+      const sorted = (ids: string[]) => [...ids].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      expect(orders.some((ids) => ids.join() !== sorted(ids).join())).toBe(true);
+    });
+  });
+
+  it('finishes under an enqueued-token limit that fails batches over it', async () => {
+    await withSetup({ enqueued_tokens: 2_000, delay_ms_per_request: 5 }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectSameOutputs(s.project, reference);
+      expect(s.emulator.events.some((e) => e.type === 'batch.status' && e.status === 'failed')).toBe(true);
+      expectEachContentCreatedOnce(s.emulator.events);
+    });
+  });
+
   it('does not run a batch twice when POST /v1/batches created it but answered 500', async () => {
     await withSetup({ http: [{ route: 'POST /v1/batches', action: 'create_then_error', times: 2 }] }, async (s) => {
       const result = await s.run();
