@@ -14,9 +14,17 @@ export function byLanguage(table: Readonly<Record<string, string>>, code: string
 export function languageName(code: string, overrides: Record<string, string>): string {
   const override = byLanguage(overrides, code);
   if (override !== undefined) return override;
-  try {
-    return displayNames.of(code) ?? code;
-  } catch {
-    return code;
+  let name = englishNames.get(code);
+  if (name === undefined) {
+    try {
+      name = displayNames.of(code) ?? code;
+    } catch {
+      name = code;
+    }
+    englishNames.set(code, name);
   }
+  return name;
 }
+
+/** Intl lookups are slow next to the rest of a prompt build; the set of codes in a run is tiny. */
+const englishNames = new Map<string, string>();

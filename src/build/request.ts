@@ -4,10 +4,15 @@
  * which makes custom_ids, dedupe and the response cache line up.
  */
 import { createHash } from 'node:crypto';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { buildMessages, type PromptSettings } from './prompt.js';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { countTokens } from '../split/tokens.js';
+import { buildMessages, DEFAULT_USER_TEMPLATE, type PromptSettings } from './prompt.js';
 
 export const CHAT_COMPLETIONS_URL = '/v1/chat/completions';
+
+/** Per-message and per-reply overheads of the chat format (OpenAI's published rule of thumb). */
+export const CHAT_TOKENS_PER_MESSAGE = 3;
+export const CHAT_TOKENS_PER_REPLY = 3;
 
 export interface RequestSettings {
   model: string;
@@ -26,21 +31,98 @@ export function buildRequestBody(settings: RequestSettings, unit: UnitText): Cha
   return { model: settings.model, messages: buildMessages(settings.prompt, unit), ...settings.params };
 }
 
+interface HeadMemo {
+  /** JSON of the messages before the user message, each followed by a comma. */
+  json: string;
+  /** Their exact token count, chat overheads included. */
+  tokens: number;
+  /** A digest of `json`, so request keys need not hash the long system prompt again. */
+  digest: string;
+}
+
+export interface BuiltBody {
+  json: string;
+  userContent: string;
+  /** Exact tokens of everything but the user message's content. */
+  headTokens: number;
+  /** Dedupe and response-cache key: a versioned hash of endpoint and body. */
+  key: Buffer;
+}
+
+const MEMO_LIMIT = 4096;
+const TEXT_VARIABLE = /\{\{\s*text\s*\}\}/;
+const FIELD_VARIABLE = /\{\{\s*field\s*\}\}/;
+
+/**
+ * Builds request bodies as JSON text on the hot path of prepare. The leading
+ * messages (system prompt, few-shot examples) repeat across requests: with
+ * the default user template and a system prompt that does not quote the
+ * text, they depend only on the language, the glossary terms the text uses
+ * (and the field, if a template names it), so they are built once per such
+ * combination. The JSON is byte-identical to
+ * `JSON.stringify(buildRequestBody(…))` (a test holds it to that).
+ */
+export class RequestBodyWriter {
+  private readonly heads = new Map<string, HeadMemo>();
+  private readonly model: string;
+  private readonly tail: string;
+  private readonly fastPath: boolean;
+  private readonly headUsesField: boolean;
+
+  constructor(private readonly settings: RequestSettings) {
+    this.model = JSON.stringify(settings.model);
+    const params = JSON.stringify(settings.params);
+    this.tail = params === '{}' ? '' : `,${params.slice(1, -1)}`;
+    const prompt = settings.prompt;
+    const notes = Object.values(prompt.languageNotes);
+    this.fastPath = prompt.user === DEFAULT_USER_TEMPLATE && !TEXT_VARIABLE.test(prompt.system);
+    this.headUsesField = [prompt.system, prompt.user, ...notes].some((template) => FIELD_VARIABLE.test(template));
+  }
+
+  build(unit: UnitText): BuiltBody {
+    if (this.fastPath) {
+      const terms = this.settings.prompt.glossary.flatMap((entry, index) => (entry.occursIn(unit.text) ? [index] : []));
+      const memoKey = `${unit.lang}\u0000${this.headUsesField ? unit.field : ''}\u0000${terms.join(',')}`;
+      let head = this.heads.get(memoKey);
+      if (head === undefined) {
+        const messages = buildMessages(this.settings.prompt, unit);
+        messages.pop();
+        head = this.remember(memoKey, messages);
+      }
+      return this.assemble(head, unit.text);
+    }
+    const messages = buildMessages(this.settings.prompt, unit);
+    const user = messages.pop()!;
+    const memoKey = messages.map((message) => `${message.role}\u0000${message.content as string}`).join('\u0001');
+    const head = this.heads.get(memoKey) ?? this.remember(memoKey, messages);
+    return this.assemble(head, typeof user.content === 'string' ? user.content : '');
+  }
+
+  private remember(memoKey: string, messages: ChatCompletionMessageParam[]): HeadMemo {
+    const json = messages.map((message) => `${JSON.stringify(message)},`).join('');
+    const head: HeadMemo = {
+      json,
+      tokens: messages.reduce((sum, message) => sum + CHAT_TOKENS_PER_MESSAGE + countTokens(message.content as string), 0),
+      digest: createHash('sha256').update(json).digest('hex'),
+    };
+    if (this.heads.size >= MEMO_LIMIT) this.heads.clear();
+    this.heads.set(memoKey, head);
+    return head;
+  }
+
+  private assemble(head: HeadMemo, userContent: string): BuiltBody {
+    const user = JSON.stringify(userContent);
+    const json = `{"model":${this.model},"messages":[${head.json}{"role":"user","content":${user}}]${this.tail}}`;
+    const key = createHash('sha256')
+      .update(`transbatch-request-v1\n${CHAT_COMPLETIONS_URL}\n${this.model}\n${head.digest}\n${this.tail}\n`)
+      .update(user)
+      .digest()
+      .subarray(0, 16);
+    return { json, userContent, headTokens: head.tokens + CHAT_TOKENS_PER_MESSAGE + CHAT_TOKENS_PER_REPLY, key };
+  }
+}
+
 /** One line of a batch input file (no trailing newline). */
 export function batchLine(customId: string, bodyJson: string): string {
   return `{"custom_id":${JSON.stringify(customId)},"method":"POST","url":"${CHAT_COMPLETIONS_URL}","body":${bodyJson}}`;
-}
-
-/**
- * Key of a request for dedupe and the response cache: a versioned hash of the
- * endpoint and body. Bump the version when the meaning of a cached answer changes.
- */
-export function requestKey(bodyJson: string): Buffer {
-  return createHash('sha256')
-    .update('transbatch-request-v1\n')
-    .update(CHAT_COMPLETIONS_URL)
-    .update('\n')
-    .update(bodyJson)
-    .digest()
-    .subarray(0, 16);
 }

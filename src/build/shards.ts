@@ -36,7 +36,12 @@ interface OpenShard {
   lines: number;
   bytes: number;
   inputTokens: number;
+  /** Lines not yet handed to the stream: one write per ~256 KB instead of one per line. */
+  pending: string[];
+  pendingBytes: number;
 }
+
+const FLUSH_BYTES = 256 * 1024;
 
 export class ShardWriter {
   private current: OpenShard | null = null;
@@ -70,9 +75,9 @@ export class ShardWriter {
     shard.lines++;
     shard.bytes += bytes;
     shard.inputTokens += inputTokens;
-    const text = `${line}\n`;
-    shard.hash.update(text);
-    if (!shard.stream.write(text)) await once(shard.stream, 'drain');
+    shard.pending.push(line);
+    shard.pendingBytes += bytes;
+    if (shard.pendingBytes >= FLUSH_BYTES) await this.flush(shard);
     return shard.number;
   }
 
@@ -87,10 +92,19 @@ export class ShardWriter {
     return maxTokens === undefined || shard.inputTokens + tokens <= maxTokens;
   }
 
+  private async flush(shard: OpenShard): Promise<void> {
+    if (shard.pending.length === 0) return;
+    const text = `${shard.pending.join('\n')}\n`;
+    shard.pending = [];
+    shard.pendingBytes = 0;
+    shard.hash.update(text);
+    if (!shard.stream.write(text)) await once(shard.stream, 'drain');
+  }
+
   private open(): OpenShard {
     const number = this.nextNumber++;
     const path = join(this.dir, shardFileName(number));
-    this.current = { number, path, stream: createWriteStream(path), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0 };
+    this.current = { number, path, stream: createWriteStream(path), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0, pending: [], pendingBytes: 0 };
     return this.current;
   }
 
@@ -98,6 +112,7 @@ export class ShardWriter {
     const shard = this.current;
     if (!shard) return;
     this.current = null;
+    await this.flush(shard);
     shard.stream.end();
     await once(shard.stream, 'finish');
     this.onClosed({

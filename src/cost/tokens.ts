@@ -6,13 +6,35 @@ import { countTokens } from '../split/tokens.js';
 const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_REPLY = 3;
 
-export function requestInputTokens(body: ChatCompletionCreateParamsNonStreaming): number {
+/**
+ * Input tokens of a chat request. The system prompt and few-shot messages
+ * repeat across requests, so their counts are memoised; `knownUserTokens`
+ * saves counting the last user message again when the caller already did.
+ */
+export function requestInputTokens(body: ChatCompletionCreateParamsNonStreaming, knownUserTokens?: number): number {
   let tokens = TOKENS_PER_REPLY;
-  for (const message of body.messages) {
+  const last = body.messages.length - 1;
+  body.messages.forEach((message, index) => {
     tokens += TOKENS_PER_MESSAGE;
-    if (typeof message.content === 'string') tokens += countTokens(message.content);
-  }
+    if (typeof message.content !== 'string') return;
+    if (index === last && knownUserTokens !== undefined) tokens += knownUserTokens;
+    else if (index === last) tokens += countTokens(message.content);
+    else tokens += repeatedTokens(message.content);
+  });
   return tokens;
+}
+
+const repeated = new Map<string, number>();
+const REPEATED_LIMIT = 4096;
+
+function repeatedTokens(text: string): number {
+  let count = repeated.get(text);
+  if (count === undefined) {
+    count = countTokens(text);
+    if (repeated.size >= REPEATED_LIMIT) repeated.clear();
+    repeated.set(text, count);
+  }
+  return count;
 }
 
 /**

@@ -7,15 +7,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promptSettings } from '../build/prompt.js';
-import { batchLine, buildRequestBody, type RequestSettings, requestKey } from '../build/request.js';
+import { batchLine, RequestBodyWriter, type RequestSettings } from '../build/request.js';
 import { ShardWriter } from '../build/shards.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
-import { outputRatio, requestInputTokens } from '../cost/tokens.js';
+import { outputRatio } from '../cost/tokens.js';
 import { readRecords } from '../read/index.js';
 import { planCells, splitSettings } from '../split/cells.js';
 import { customIdOf } from '../split/custom-id.js';
-import { countTokens } from '../split/tokens.js';
+import { approximateTokens } from '../split/tokens.js';
 import type { RunState } from '../state/run-state.js';
 
 export const SHARDS_DIR = 'shards';
@@ -42,7 +42,7 @@ export function requestSettings(config: PipelineConfig): RequestSettings {
 
 export async function prepareRequests(config: PipelineConfig, state: RunState, options: PrepareOptions): Promise<PrepareSummary> {
   const split = splitSettings(config);
-  const settings = requestSettings(config);
+  const bodies = new RequestBodyWriter(requestSettings(config));
   const summary: PrepareSummary = { rows: 0, units: 0, requests: 0, deduplicated: 0, cached: 0, shards: 0 };
   const shards = new ShardWriter(
     join(config.runDir, SHARDS_DIR),
@@ -67,16 +67,16 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
         for (const plan of planCells(record, split)) {
           for (const [chunkIndex, chunk] of plan.chunks.entries()) {
             const key = { row: index, cell: plan.cell, lang, chunk: chunkIndex };
-            const body = buildRequestBody(settings, { text: chunk.text, lang, field: plan.field });
-            const bodyJson = JSON.stringify(body);
-            const hash = requestKey(bodyJson);
+            const { json: bodyJson, userContent, headTokens, key: hash } = bodies.build({ text: chunk.text, lang, field: plan.field });
             summary.units++;
             let requestId = config.split.dedupe ? state.findRequestByHash(hash) : undefined;
             if (requestId !== undefined) {
               summary.deduplicated++;
             } else {
               const customId = customIdOf(key);
-              const tokens = { input: requestInputTokens(body), output: Math.ceil(countTokens(chunk.text) * ratio) };
+              const textTokens = approximateTokens(chunk.text);
+              const userTokens = userContent === chunk.text ? textTokens : approximateTokens(userContent);
+              const tokens = { input: headTokens + userTokens, output: Math.ceil(textTokens * ratio) };
               const request = { customId, hash, row: index, text: chunk.text, tokens };
               const cached = options.cache?.get(hash);
               if (cached) {

@@ -145,14 +145,15 @@ const PLACEHOLDERS = [
 ];
 
 // Priority breaks ties between matches that start at the same place and have the same length.
-const FINDERS: ReadonlyArray<[ProtectKind, Finder]> = [
-  ['code', findFences],
-  ['code', regexFinder(INLINE_CODE)],
-  ['math', anyOf(...MATH)],
-  ['urls', findUrls],
-  ['emails', regexFinder(EMAIL)],
-  ['html', anyOf(...HTML)],
-  ['placeholders', regexFinder(...PLACEHOLDERS)],
+// The trigger is a cheap test every match needs: most prose skips most finders (prepare's hot path).
+const FINDERS: ReadonlyArray<[ProtectKind, Finder, trigger: (text: string) => boolean]> = [
+  ['code', findFences, (text) => text.includes('```') || text.includes('~~~')],
+  ['code', regexFinder(INLINE_CODE), (text) => text.includes('`')],
+  ['math', anyOf(...MATH), (text) => text.includes('$') || text.includes('\\')],
+  ['urls', findUrls, (text) => text.includes('://') || /www\./i.test(text)],
+  ['emails', regexFinder(EMAIL), (text) => text.includes('@')],
+  ['html', anyOf(...HTML), (text) => text.includes('<') || text.includes('&')],
+  ['placeholders', regexFinder(...PLACEHOLDERS), (text) => text.includes('{') || text.includes('%')],
 ];
 
 const SENTINEL_LIKE = regexFinder(SENTINEL_PATTERN);
@@ -164,11 +165,11 @@ const SENTINEL_LIKE = regexFinder(SENTINEL_PATTERN);
  */
 export function findProtectedSpans(text: string, kinds: readonly ProtectKind[]): ProtectedSpan[] {
   const candidates: Array<ProtectedSpan & { priority: number }> = [];
-  FINDERS.forEach(([kind, find], priority) => {
-    if (!kinds.includes(kind)) return;
+  FINDERS.forEach(([kind, find, trigger], priority) => {
+    if (!kinds.includes(kind) || !trigger(text)) return;
     for (const [start, end] of find(text)) if (end > start) candidates.push({ start, end, kind, priority });
   });
-  for (const [start, end] of SENTINEL_LIKE(text)) candidates.push({ start, end, kind: 'sentinel', priority: FINDERS.length });
+  if (text.includes('⟦')) for (const [start, end] of SENTINEL_LIKE(text)) candidates.push({ start, end, kind: 'sentinel', priority: FINDERS.length });
   candidates.sort((a, b) => a.start - b.start || b.end - a.end || a.priority - b.priority);
 
   const spans: ProtectedSpan[] = [];
