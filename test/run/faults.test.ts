@@ -182,7 +182,9 @@ describe.concurrent('run with injected faults', () => {
       expect(result.code, result.stderr).toBe(0);
       expectSameOutputs(s.project, reference);
       const cancelled = batchesCreated(s.emulator.events)[1]!;
-      expect(s.emulator.events.some((e) => e.type === 'batch.status' && e.batchId === cancelled.batchId && e.status === 'cancelled')).toBe(true);
+      expect(s.emulator.events.some((e) => e.type === 'batch.status' && e.batchId === cancelled.batchId && e.status === 'cancelled')).toBe(
+        true,
+      );
       // 5 first-attempt batches + one retry batch for the 2 unprocessed requests.
       expect(batchesCreated(s.emulator.events)).toHaveLength(6);
     });

@@ -210,21 +210,28 @@ export function batchesCreated(events: readonly EmulatorEvent[]): BatchCreated[]
 }
 
 /**
- * "Never pays twice": every distinct shard content (input sha256) was created
- * as a batch at most once, unless the earlier batch ended failed or expired
- * (then the retry of the same content is legitimate), or was cancelled as a
- * duplicate before it ran.
+ * "Never pays twice": each shard (run id + shard number in the batch
+ * metadata) ran as at most one batch, unless the earlier one ended failed
+ * (token_limit_exceeded: re-created from the same file) or was cancelled as
+ * a duplicate before it ran. Shards are also told apart by content (input
+ * sha256): one content under two shard numbers is only legitimate for a
+ * retry shard that resends every line of an earlier shard whose answers all
+ * failed (asserted in the tests that expect it).
  */
 export function expectEachContentCreatedOnce(events: readonly EmulatorEvent[]): void {
   const finalStatus = new Map<string, string>();
   for (const event of events) if (event.type === 'batch.status') finalStatus.set(event.batchId, event.status);
-  const bySha = new Map<string, BatchCreated[]>();
-  for (const created of batchesCreated(events)) bySha.set(created.inputSha256, [...(bySha.get(created.inputSha256) ?? []), created]);
-  for (const [sha, batches] of bySha) {
-    const ran = batches.filter((batch) => !['failed', 'expired', 'cancelled'].includes(finalStatus.get(batch.batchId) ?? ''));
+  const byShard = new Map<string, BatchCreated[]>();
+  for (const created of batchesCreated(events)) {
+    const shard = `${created.metadata?.['transbatch_run']}#${created.metadata?.['transbatch_shard']}|${created.inputSha256}`;
+    byShard.set(shard, [...(byShard.get(shard) ?? []), created]);
+  }
+  expect(byShard.size).toBeGreaterThan(0);
+  for (const [shard, batches] of byShard) {
+    const ran = batches.filter((batch) => !['failed', 'cancelled'].includes(finalStatus.get(batch.batchId) ?? ''));
     expect(
       ran.length,
-      `shard content ${sha.slice(0, 12)} ran as ${ran.length} batches: ${ran.map((b) => b.batchId).join(', ')}`,
+      `shard ${shard.slice(0, 60)} ran as ${ran.length} batches: ${ran.map((b) => b.batchId).join(', ')}`,
     ).toBeLessThanOrEqual(1);
   }
 }

@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import { runCliCapture } from '../helpers/cli.js';
-import { createProject, expectKeyNowhere, expectSameOutputs, newKey, type ProjectOptions, referenceOutputs, setup } from './harness.js';
+import {
+  createProject,
+  expectEachContentCreatedOnce,
+  expectKeyNowhere,
+  expectSameOutputs,
+  newKey,
+  type ProjectOptions,
+  referenceOutputs,
+  setup,
+} from './harness.js';
 
 const OPTIONS: ProjectOptions = { rows: 12, langs: ['ko', 'ja'], maxRequestsPerFile: 5 };
 let reference: Map<string, Buffer>;
@@ -97,5 +106,29 @@ describe.concurrent('run life cycle', () => {
       rmSync(dataDir, { recursive: true, force: true });
       project.cleanup();
     }
+  });
+});
+
+describe('the never-pays-twice check itself', () => {
+  const created = (batchId: string, shard: string, sha = 'aa') =>
+    ({
+      type: 'batch.created',
+      batchId,
+      inputFileId: 'file-1',
+      inputSha256: sha,
+      metadata: { transbatch_run: 'r', transbatch_shard: shard },
+    }) as const;
+  const status = (batchId: string, value: 'failed' | 'completed' | 'cancelled') =>
+    ({ type: 'batch.status', batchId, status: value }) as const;
+
+  it('fails on one shard run as two batches', () => {
+    expect(() =>
+      expectEachContentCreatedOnce([created('b1', '1'), status('b1', 'completed'), created('b2', '1'), status('b2', 'completed')]),
+    ).toThrow(/ran as 2 batches/);
+  });
+
+  it('allows a re-create after failed, and a duplicate cancelled before it ran', () => {
+    expectEachContentCreatedOnce([created('b1', '1'), status('b1', 'failed'), created('b2', '1'), status('b2', 'completed')]);
+    expectEachContentCreatedOnce([created('b1', '1'), created('b2', '1'), status('b2', 'cancelled'), status('b1', 'completed')]);
   });
 });

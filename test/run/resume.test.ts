@@ -61,6 +61,17 @@ const CASES: KillCase[] = [
     event: (event) => event.type === 'http' && /^\/v1\/files\/[^/]+\/content$/.test(event.path),
   },
   {
+    name: 'while creating the retry round (first retry batch created)',
+    faults: { requests: [{ custom_id: '^r[01]\\.', kind: 'error', status: 500, times: 1 }] },
+    // 12 rows × 2 fields × 2 languages / 5 per file = 10 first shards; 11 is the first retry shard.
+    event: (event) => event.type === 'batch.created' && event.metadata?.['transbatch_shard'] === '11',
+  },
+  {
+    name: 'while backing off after token_limit_exceeded',
+    faults: { batches: [{ match: { nth: 1 }, outcome: 'token_limit_exceeded' }] },
+    event: (event) => event.type === 'batch.status' && event.status === 'failed',
+  },
+  {
     name: 'while merging (the output temp file exists)',
     options: BIG,
     poll: (s) => existsSync(s.project.outDir) && readdirSync(s.project.outDir).some((name) => name.includes('.tmp-')),
