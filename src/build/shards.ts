@@ -104,7 +104,17 @@ export class ShardWriter {
   private open(): OpenShard {
     const number = this.nextNumber++;
     const path = join(this.dir, shardFileName(number));
-    this.current = { number, path, stream: createWriteStream(path), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0, pending: [], pendingBytes: 0 };
+    this.current = {
+      number,
+      path,
+      stream: createWriteStream(path),
+      hash: createHash('sha256'),
+      lines: 0,
+      bytes: 0,
+      inputTokens: 0,
+      pending: [],
+      pendingBytes: 0,
+    };
     return this.current;
   }
 

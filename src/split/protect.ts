@@ -169,7 +169,8 @@ export function findProtectedSpans(text: string, kinds: readonly ProtectKind[]):
     if (!kinds.includes(kind) || !trigger(text)) return;
     for (const [start, end] of find(text)) if (end > start) candidates.push({ start, end, kind, priority });
   });
-  if (text.includes('⟦')) for (const [start, end] of SENTINEL_LIKE(text)) candidates.push({ start, end, kind: 'sentinel', priority: FINDERS.length });
+  if (text.includes('⟦'))
+    for (const [start, end] of SENTINEL_LIKE(text)) candidates.push({ start, end, kind: 'sentinel', priority: FINDERS.length });
   candidates.sort((a, b) => a.start - b.start || b.end - a.end || a.priority - b.priority);
 
   const spans: ProtectedSpan[] = [];

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { promptSettings } from '../../src/build/prompt.js';
 import { buildRequestBody, RequestBodyWriter, type RequestSettings } from '../../src/build/request.js';
 
-function settings(overrides: { system?: string; user?: string; glossary?: Record<string, string>; notes?: Record<string, string> } = {}): RequestSettings {
+function settings(
+  overrides: { system?: string; user?: string; glossary?: Record<string, string>; notes?: Record<string, string> } = {},
+): RequestSettings {
   return {
     model: 'gpt-4o-mini',
     params: { temperature: 0, max_tokens: 512 },
