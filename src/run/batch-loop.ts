@@ -5,14 +5,15 @@
  * state the last process left behind.
  */
 import type OpenAI from 'openai';
+import { APIConnectionError, APIError } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { buildRetryShards, shardsDirOf } from '../build/retry-shards.js';
 import type { ShardLimits } from '../build/shards.js';
-import { collectBatch, type CollectContext } from '../collect/collect.js';
+import { type CollectContext, collectBatch } from '../collect/collect.js';
 import type { PipelineConfig } from '../config/types.js';
-import { createShardBatch, reconcileShard, type SubmitContext, uploadShard } from '../submit/submit.js';
 import type { RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';
+import { createShardBatch, describeError, reconcileShard, type SubmitContext, uploadShard } from '../submit/submit.js';
 import type { ProgressReporter } from '../wait/progress.js';
 
 const TERMINAL: ReadonlySet<Batch['status']> = new Set(['completed', 'failed', 'expired', 'cancelled']);
@@ -57,7 +58,16 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
     let changed = false;
     for (const shard of state.shards().filter((s) => s.status === 'submitted')) {
       if (options.signal.aborted) return 'pending';
-      const batch = await options.client.batches.retrieve(shard.batch_id!);
+      let batch: Batch;
+      try {
+        batch = await options.client.batches.retrieve(shard.batch_id!);
+      } catch (error) {
+        // The SDK already retried; an outage longer than that is waited out like a slow batch
+        // (Ctrl-C stops with exit 3). Refusals (401, 404, ...) still end the run.
+        if (!isTransient(error)) throw error;
+        options.log(`could not poll batch ${shard.batch_id} (${describeError(error)}); trying again at the next poll`);
+        continue;
+      }
       state.updateShard(shard.number, {
         batch_status: batch.status,
         completed: batch.request_counts?.completed ?? 0,
@@ -82,6 +92,14 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
     }
     if (!changed) await sleep(nextWakeMs(shards, options.pollIntervalMs), options.signal);
   }
+}
+
+/** Connection errors and 408/409/429/5xx answers: worth asking again later (anything else is not). */
+function isTransient(error: unknown): boolean {
+  if (error instanceof APIConnectionError) return true;
+  if (!(error instanceof APIError) || error.status === undefined) return false;
+  const status = error.status;
+  return status === 408 || status === 409 || status === 429 || status >= 500;
 }
 
 /** Shards not yet collected. */
