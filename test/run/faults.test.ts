@@ -68,6 +68,16 @@ describe.concurrent('run with injected faults', () => {
     });
   });
 
+  it('waits out a poll outage longer than the SDK retries (12 × 429 on GET /v1/batches/{id})', async () => {
+    await withSetup({ http: [{ route: 'GET /v1/batches/{id}', status: 429, retry_after_seconds: 0, times: 12 }] }, async (s) => {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/could not poll batch .*trying again at the next poll/);
+      expectSameOutputs(s.project, reference);
+      expect(faultEvents(s, 'http 429')).toBe(12);
+    });
+  });
+
   // One route per test (they run concurrently): the SDK's 500 backoff is 0.5 s, 1 s, 2 s…
   it.each(ROUTES)('absorbs a 500 storm on %s', async (route) => {
     await withSetup({ http: [{ route, status: 500, times: 3 }] }, async (s) => {
