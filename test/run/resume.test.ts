@@ -8,6 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorEvent, FaultPlan } from '../../src/emulator/index.js';
+import { spawnCli, waitForExit } from '../helpers/cli.js';
 import {
   batchesCreated,
   expectEachContentCreatedOnce,
@@ -101,4 +102,34 @@ describe.concurrent('kill -9 and resume', () => {
       await s.close();
     }
   });
+});
+
+it('Ctrl-C while waiting stops with exit 3, cancels nothing, and run finishes', async () => {
+  const s = await setup({}, { ...OPTIONS, perRequestMs: 40 });
+  try {
+    const child = spawnCli(['run', s.project.config], { env: s.project.env, cwd: s.project.dir });
+    const exit = waitForExit(child);
+    // One Ctrl-C (a second one exits at once with 130).
+    let sent = false;
+    const off = s.emulator.on((event) => {
+      if (!sent && event.type === 'batch.status' && event.status === 'in_progress') {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const stopped = await exit;
+    off();
+    s.printed.push(stopped.stdout, stopped.stderr);
+    expect(stopped.code, stopped.stderr).toBe(3);
+    expect(stopped.stderr).toMatch(/run the same command again/i);
+    expect(s.emulator.events.some((e) => e.type === 'http' && e.method === 'POST' && e.path.endsWith('/cancel'))).toBe(false);
+
+    const resumed = await s.run();
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expectSameOutputs(s.project, reference);
+    expectEachContentCreatedOnce(s.emulator.events);
+    expectKeyNowhere(s);
+  } finally {
+    await s.close();
+  }
 });
