@@ -27,7 +27,8 @@
  *     outcome: cancel                     # cancelled after `after` processed requests
  *     after: 10
  * requests:                               # per-request faults, in batches and sync calls
- *   - custom_id: "^shard0-1[0-9]$"        # regex; sync calls match metadata.custom_id
+ *   - custom_id: "^shard0-1[0-9]$"        # regex; sync calls match metadata.custom_id,
+ *                                         #   else the x-transbatch-custom-id header
  *     kind: error
  *     status: 500                         # 500 | 400 (an error line with that status)
  *     times: 1                            # first N attempts of each custom_id; omit = always
@@ -37,6 +38,8 @@
  * shuffle: { window: 256, seed: 1 }       # or `true`: deterministic windowed output shuffle
  * delay_ms_per_request: 5                 # slows processing (on top of timing.perRequestMs)
  * enqueued_tokens: 100000                 # like limits.enqueuedTokens
+ * sync_latency_ms: 200                    # latency of each direct call (on top of timing.syncMs)
+ * rate_limits: { rpm: 60, tpm: 100000, window_ms: 60000 }   # like limits.rpm / tpm / rateWindowMs
  * ```
  */
 import { readFile } from 'node:fs/promises';
@@ -108,6 +111,14 @@ export const faultPlanSchema = z.strictObject({
     .default(false),
   delay_ms_per_request: z.number().min(0).default(0),
   enqueued_tokens: z.number().int().min(1).optional(),
+  sync_latency_ms: z.number().min(0).default(0),
+  rate_limits: z
+    .strictObject({
+      rpm: z.number().int().min(1).optional(),
+      tpm: z.number().int().min(1).optional(),
+      window_ms: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 /** What a caller writes (defaults optional). */

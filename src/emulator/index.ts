@@ -13,6 +13,7 @@ import type { Engine } from './engines/types.js';
 import { createUpstreamEngine } from './engines/upstream.js';
 import { FaultState } from './fault-state.js';
 import { parseFaultPlan } from './faults.js';
+import { RateLimits } from './rate-limits.js';
 import { Responder } from './responder.js';
 import type { ServerDeps } from './routes/context.js';
 import { createRequestHandler } from './server.js';
@@ -48,13 +49,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const settings: ResolvedSettings = {
     dataDir: options.dataDir,
     apiKey: options.apiKey,
-    timing: { validatingMs: 20, finalizingMs: 20, perRequestMs: 0, ...options.timing },
+    timing: { validatingMs: 20, finalizingMs: 20, perRequestMs: 0, syncMs: 0, ...options.timing },
     limits: {
       maxRequestsPerFile: options.limits?.maxRequestsPerFile ?? 50_000,
       maxBytesPerFile: options.limits?.maxBytesPerFile ?? 200_000_000,
       enqueuedTokens: options.limits?.enqueuedTokens ?? plan.enqueued_tokens ?? Number.POSITIVE_INFINITY,
     },
+    syncLatencyMs: 0,
   };
+  settings.syncLatencyMs = settings.timing.syncMs + plan.sync_latency_ms;
+  const rateLimits = new RateLimits({
+    rpm: options.limits?.rpm ?? plan.rate_limits?.rpm,
+    tpm: options.limits?.tpm ?? plan.rate_limits?.tpm,
+    windowMs: options.limits?.rateWindowMs ?? plan.rate_limits?.window_ms ?? 60_000,
+  });
   await mkdir(settings.dataDir, { recursive: true });
   const [files, batches] = await Promise.all([FileStore.open(settings.dataDir), BatchStore.open(settings.dataDir)]);
   const events: EmulatorEvent[] = [];
@@ -77,7 +85,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     extraDelayMs: plan.delay_ms_per_request,
     emit,
   });
-  const deps: ServerDeps = { settings, files, batches, runner, responder, faults, emit, hangs: new Set() };
+  const deps: ServerDeps = { settings, files, batches, runner, responder, faults, emit, hangs: new Set(), rateLimits };
 
   const server = createServer(createRequestHandler(deps));
   server.keepAliveTimeout = 5_000;
@@ -91,6 +99,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   let closing: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${port}/v1`,
+    origin: `http://127.0.0.1:${port}`,
     port,
     apiKey: settings.apiKey,
     events,

@@ -9,7 +9,7 @@ import { ApiError, notFound, rateLimited, serverError, unauthorized } from './ht
 import { sendError } from './http/io.js';
 import { isBatchId, isFileId } from './ids.js';
 import { cancelBatch, createBatch, listBatches, retrieveBatch } from './routes/batches.js';
-import type { RouteHandler, ServerDeps } from './routes/context.js';
+import type { RequestNote, RouteHandler, ServerDeps } from './routes/context.js';
 import { createFile, deleteFile, fileContent, listFiles, retrieveFile } from './routes/files.js';
 import { inferenceRoute } from './routes/inference.js';
 
@@ -53,11 +53,35 @@ function matchRoute(method: string, path: string): { route: Route; id: string } 
   return pathMatched ? 'wrong-method' : undefined;
 }
 
+/** `Authorization: Bearer <key>` (OpenAI) or `api-key: <key>` (Azure). */
 function hasValidKey(req: IncomingMessage, apiKey: string): boolean {
   const header = req.headers.authorization ?? '';
-  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const azureKey = req.headers['api-key'];
+  const presented = header.startsWith('Bearer ') ? header.slice(7) : typeof azureKey === 'string' ? azureKey : '';
+  const given = Buffer.from(presented);
   const expected = Buffer.from(apiKey);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * Azure OpenAI's paths, mapped onto the OpenAI ones (same objects):
+ * `/openai/files…`, `/openai/batches…` and
+ * `/openai/deployments/{deployment}/chat/completions` (and completions,
+ * embeddings) need `?api-version=`; Azure's v1 API `/openai/v1/…` does not.
+ */
+export function azurePath(path: string, url: URL): { path: string; deployment?: string } | 'no-api-version' | undefined {
+  if (path !== '/openai' && !path.startsWith('/openai/')) return undefined;
+  if (path.startsWith('/openai/v1/')) return { path: path.slice('/openai'.length) };
+  if (!url.searchParams.get('api-version')) return 'no-api-version';
+  const deployment = /^\/openai\/deployments\/([^/]+)(\/.*)$/.exec(path);
+  if (deployment) {
+    const rest = deployment[2] ?? '';
+    if (rest === '/chat/completions' || rest === '/completions' || rest === '/embeddings') {
+      return { path: `/v1${rest}`, deployment: decodeURIComponent(deployment[1] ?? '') };
+    }
+    return { path: `/v1/deployments${rest}` };
+  }
+  return { path: `/v1${path.slice('/openai'.length)}` };
 }
 
 /** The pattern-shaped path used for events and fault routes (`/v1/batches/{id}`). */
@@ -73,9 +97,25 @@ export function createRequestHandler(deps: ServerDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    res.once('close', () => deps.emit({ type: 'http', method, path, status: res.headersSent ? res.statusCode : 0 }));
-    handle(deps, req, res, method, path, url).catch((error: unknown) => {
+    const rawPath = url.pathname.replace(/\/+$/, '') || '/';
+    const azure = azurePath(rawPath, url);
+    const path = azure === undefined || azure === 'no-api-version' ? rawPath : azure.path;
+    const start = Date.now();
+    const note: RequestNote = {};
+    if (azure !== undefined && azure !== 'no-api-version' && azure.deployment !== undefined) note.deployment = azure.deployment;
+    res.once('close', () => {
+      const status = res.headersSent ? res.statusCode : 0;
+      const event = { type: 'http' as const, method, path, status, start, end: Date.now() };
+      deps.emit(note.customId === undefined ? event : { ...event, customId: note.customId });
+    });
+    const handled =
+      azure === 'no-api-version'
+        ? Promise.resolve().then(() => {
+            req.resume();
+            throw new ApiError(404, 'invalid_request_error', 'Resource not found: Azure OpenAI paths need an api-version query parameter.', '404');
+          })
+        : handle(deps, req, res, method, path, url, note);
+    handled.catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -89,7 +129,15 @@ export function createRequestHandler(deps: ServerDeps) {
   };
 }
 
-async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, method: string, path: string, url: URL): Promise<void> {
+async function handle(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  url: URL,
+  note: RequestNote,
+): Promise<void> {
   if (!hasValidKey(req, deps.settings.apiKey)) {
     req.resume();
     throw unauthorized();
@@ -114,5 +162,5 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     throw fault.status === 429 ? rateLimited(fault.retry_after_seconds) : serverError(fault.status, 'Injected server error.');
   }
   if (fault) deps.emit({ type: 'fault', fault: fault.action, method, path });
-  await route.handler({ req, res, url, id, fault, deps });
+  await route.handler({ req, res, url, id, fault, deps, note });
 }

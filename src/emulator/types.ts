@@ -10,6 +10,11 @@ export interface EmulatorTiming {
   finalizingMs?: number;
   /** Delay before each batch request is answered (default 0). */
   perRequestMs?: number;
+  /**
+   * Latency of each direct call (`POST /v1/chat/completions`, completions,
+   * embeddings), default 0. Calls wait in parallel, never behind each other.
+   */
+  syncMs?: number;
 }
 
 export interface EmulatorLimits {
@@ -19,6 +24,12 @@ export interface EmulatorLimits {
   maxBytesPerFile?: number;
   /** Estimated input tokens allowed in flight across batches (default: unlimited). */
   enqueuedTokens?: number;
+  /** Requests per minute for direct chat calls (default: unlimited). */
+  rpm?: number;
+  /** Tokens per minute for direct chat calls: prompt estimate + max_tokens (default: unlimited). */
+  tpm?: number;
+  /** The sliding window of `rpm`/`tpm` in ms (default 60,000; shorten it in tests). */
+  rateWindowMs?: number;
 }
 
 export interface EmulatorOptions {
@@ -38,7 +49,17 @@ export interface EmulatorOptions {
 }
 
 export type EmulatorEvent =
-  | { type: 'http'; method: string; path: string; status: number }
+  | {
+      type: 'http';
+      method: string;
+      path: string;
+      status: number;
+      /** When the request arrived and when its answer was finished (ms since the epoch). */
+      start: number;
+      end: number;
+      /** Direct inference calls: `metadata.custom_id`, else the `x-transbatch-custom-id` header. */
+      customId?: string;
+    }
   | { type: 'file.created'; fileId: string; bytes: number; sha256: string; purpose: string }
   | { type: 'file.deleted'; fileId: string }
   | { type: 'batch.created'; batchId: string; inputFileId: string; inputSha256: string; metadata: Record<string, string> | null }
@@ -50,6 +71,8 @@ export type BatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing'
 export interface EmulatorHandle {
   /** Base URL including `/v1`: pass it as `baseURL` to the SDK. */
   url: string;
+  /** `http://127.0.0.1:<port>`: the `endpoint` of an Azure client (paths under `/openai`). */
+  origin: string;
   port: number;
   apiKey: string;
   /** Everything the emulator received and did, in order. */
@@ -64,4 +87,6 @@ export interface ResolvedSettings {
   apiKey: string;
   timing: Required<EmulatorTiming>;
   limits: { maxRequestsPerFile: number; maxBytesPerFile: number; enqueuedTokens: number };
+  /** Extra latency of direct calls: `timing.syncMs` + the fault plan's `sync_latency_ms`. */
+  syncLatencyMs: number;
 }

@@ -4,7 +4,8 @@
  * outside protected spans change, so markdown structure, whitespace and
  * punctuation stay exactly where they were. Pure and deterministic.
  */
-import { findSpans } from './spans.js';
+import { PROTECT_KINDS } from '../../config/schema.js';
+import { findProtectedSpans } from '../../split/protect.js';
 
 export const PSEUDO_MARKER = '⟪ps⟫';
 
@@ -76,7 +77,7 @@ function appendMarker(text: string): string {
 export function pseudoLocalize(text: string): string {
   let out = '';
   let cursor = 0;
-  for (const span of findSpans(text)) {
+  for (const span of findProtectedSpans(text, PROTECT_KINDS)) {
     out += pseudoPlain(text.slice(cursor, span.start)) + text.slice(span.start, span.end);
     cursor = span.end;
   }

@@ -130,10 +130,14 @@ export async function cancelBatch(context: RouteContext): Promise<void> {
     const counts = record.batch.request_counts;
     record.processedAtCancel = (counts?.completed ?? 0) + (counts?.failed ?? 0);
     record.batch = { ...record.batch, status: 'cancelling', cancelling_at: nowSeconds() };
-    await context.deps.batches.save(record);
+    // Like the real API, the answer reports `cancelling`: the runner may reach
+    // `cancelled` while this save is in flight, but only later retrieves see it.
+    const answer = structuredClone(record.batch);
     context.deps.emit({ type: 'batch.status', batchId: record.batch.id, status: 'cancelling' });
-  } else if (status !== 'cancelling') {
-    throw badRequest(`Cannot cancel a batch with status '${status}'.`);
+    await context.deps.batches.save(record);
+    sendJson(context.res, 200, answer);
+    return;
   }
+  if (status !== 'cancelling') throw badRequest(`Cannot cancel a batch with status '${status}'.`);
   sendJson(context.res, 200, record.batch);
 }
