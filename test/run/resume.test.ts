@@ -6,6 +6,7 @@
  * never running one shard content as two batches.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorEvent, FaultPlan } from '../../src/emulator/index.js';
 import { spawnCli, waitForExit } from '../helpers/cli.js';
@@ -71,6 +72,12 @@ const CASES: KillCase[] = [
     name: 'while backing off after token_limit_exceeded',
     faults: { batches: [{ match: { nth: 1 }, outcome: 'token_limit_exceeded' }] },
     event: (event) => event.type === 'batch.status' && event.status === 'failed',
+  },
+  {
+    name: 'while preparing (the first shard file is being written)',
+    options: BIG,
+    poll: (s) => existsSync(join(s.project.runDir, 'shards')) && readdirSync(join(s.project.runDir, 'shards')).length > 0,
+    afterKill: (s) => expect(batchesCreated(s.emulator.events)).toHaveLength(0),
   },
   {
     name: 'while merging (the output temp file exists)',
