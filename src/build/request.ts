@@ -79,7 +79,8 @@ export class RequestBodyWriter {
     this.headUsesField = [prompt.system, prompt.user, ...notes].some((template) => FIELD_VARIABLE.test(template));
   }
 
-  build(unit: UnitText): BuiltBody {
+  /** `extraTail`: more body keys as a JSON fragment (`,"response_format":{…}`) for this request only. */
+  build(unit: UnitText, extraTail = ''): BuiltBody {
     if (this.fastPath) {
       const terms = this.settings.prompt.glossary.flatMap((entry, index) => (entry.occursIn(unit.text) ? [index] : []));
       const memoKey = `${unit.lang}\u0000${this.headUsesField ? unit.field : ''}\u0000${terms.join(',')}`;
@@ -89,13 +90,13 @@ export class RequestBodyWriter {
         messages.pop();
         head = this.remember(memoKey, messages);
       }
-      return this.assemble(head, unit.text);
+      return this.assemble(head, unit.text, extraTail);
     }
     const messages = buildMessages(this.settings.prompt, unit);
     const user = messages.pop()!;
     const memoKey = messages.map((message) => `${message.role}\u0000${message.content as string}`).join('\u0001');
     const head = this.heads.get(memoKey) ?? this.remember(memoKey, messages);
-    return this.assemble(head, typeof user.content === 'string' ? user.content : '');
+    return this.assemble(head, typeof user.content === 'string' ? user.content : '', extraTail);
   }
 
   private remember(memoKey: string, messages: ChatCompletionMessageParam[]): HeadMemo {
@@ -110,11 +111,12 @@ export class RequestBodyWriter {
     return head;
   }
 
-  private assemble(head: HeadMemo, userContent: string): BuiltBody {
+  private assemble(head: HeadMemo, userContent: string, extraTail: string): BuiltBody {
     const user = JSON.stringify(userContent);
-    const json = `{"model":${this.model},"messages":[${head.json}{"role":"user","content":${user}}]${this.tail}}`;
+    const tail = this.tail + extraTail;
+    const json = `{"model":${this.model},"messages":[${head.json}{"role":"user","content":${user}}]${tail}}`;
     const key = createHash('sha256')
-      .update(`transbatch-request-v1\n${CHAT_COMPLETIONS_URL}\n${this.model}\n${head.digest}\n${this.tail}\n`)
+      .update(`transbatch-request-v1\n${CHAT_COMPLETIONS_URL}\n${this.model}\n${head.digest}\n${tail}\n`)
       .update(user)
       .digest()
       .subarray(0, 16);

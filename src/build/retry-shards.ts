@@ -11,10 +11,17 @@ import { type ShardLimits, ShardWriter } from './shards.js';
 
 const CUSTOM_ID_PREFIX = /^\{"custom_id":"([^"]+)"/;
 
-export async function buildRetryShards(state: RunState, shardsDir: string, limits: ShardLimits): Promise<number[]> {
-  const sources = state.shardsWithRetries();
-  if (sources.length === 0) return [];
-  const attempt = Math.max(...sources.map((number) => state.shard(number).attempt)) + 1;
+/** `pendingOnly`: only the lines kept in the state (sync mode re-reads retries from their shards itself). */
+export async function buildRetryShards(
+  state: RunState,
+  shardsDir: string,
+  limits: ShardLimits,
+  options: { pendingOnly?: boolean } = {},
+): Promise<number[]> {
+  const sources = options.pendingOnly ? [] : state.shardsWithRetries();
+  const pending = state.pendingLines();
+  if (sources.length === 0 && pending.length === 0) return [];
+  const attempt = Math.max(1, ...sources.map((number) => state.shard(number).attempt)) + 1;
   const created: number[] = [];
   const writer = new ShardWriter(shardsDir, limits, state.nextShardNumber(), (shard) => {
     state.insertShard({ ...shard, attempt });
@@ -22,6 +29,11 @@ export async function buildRetryShards(state: RunState, shardsDir: string, limit
   });
   state.db.exec('BEGIN');
   try {
+    // Lines built after prepare (per-cell fallbacks of packed requests) are in the state, not in a shard.
+    for (const { request_id, custom_id, line, input_tokens } of pending) {
+      state.requeue(request_id, await writer.add(line, input_tokens, custom_id));
+      state.deletePendingLine(request_id);
+    }
     for (const source of sources) {
       const wanted = state.requestsToRetryFromShard(source);
       const shard = state.shard(source);

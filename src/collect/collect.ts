@@ -13,8 +13,9 @@ import { TransbatchError } from '../errors.js';
 import { parseCustomId } from '../split/custom-id.js';
 import type { RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';
-import { type ClassifyContext, classifyLine, parseOutputLine } from './classify.js';
+import { type ClassifyContext, classifyLine, parseOutputLine, settleVerdict } from './classify.js';
 import { downloadFile, hasFile } from './download.js';
+import type { PackFallback } from './pack-fallback.js';
 
 export interface CollectContext {
   client: OpenAI;
@@ -22,6 +23,7 @@ export interface CollectContext {
   downloadsDir: string;
   classify: ClassifyContext;
   maxAttempts: number;
+  packFallback: PackFallback;
   log: (message: string) => void;
   /** First backoff after a token_limit_exceeded failure (default 15 s), doubled per re-create. */
   tokenLimitBackoffBaseSeconds?: number;
@@ -107,17 +109,15 @@ function recordLine(context: CollectContext, shard: ShardRow, text: string, summ
     state.event('collect.ignored_line', { shard: shard.number, custom_id: line?.custom_id ?? null });
     return;
   }
-  const lang = parseCustomId(line.custom_id)?.lang ?? '';
-  const verdict = classifyLine(line, { text: request.text, lang }, context.classify);
-  if (verdict.kind === 'done') {
-    state.recordOutcome(request.id, { ...verdict, source: 'batch' });
-    summary.done++;
-  } else if (verdict.kind === 'retry' && request.attempts < context.maxAttempts) {
-    state.recordOutcome(request.id, verdict);
+  const parsed = parseCustomId(line.custom_id);
+  const packed = parsed?.packed ?? false;
+  const verdict = classifyLine(line, { text: request.text, lang: parsed?.lang ?? '', packed }, context.classify);
+  const outcome = settleVerdict(verdict, request.attempts, context.maxAttempts, 'batch', packed);
+  if (outcome.kind === 'fallback') {
+    context.packFallback.apply(state, request.id, request.text, outcome.detail, outcome);
     summary.retry++;
-  } else {
-    const detail = verdict.kind === 'retry' ? `${verdict.detail} (after ${request.attempts} attempts)` : verdict.detail;
-    state.recordOutcome(request.id, { ...verdict, kind: 'rejected', detail });
-    summary.rejected++;
+    return;
   }
+  state.recordOutcome(request.id, outcome);
+  summary[outcome.kind]++;
 }

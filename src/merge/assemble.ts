@@ -24,8 +24,11 @@ export function assembleCell(plan: CellPlan, lang: string, results: readonly Uni
     return fail('missing', `expected ${plan.chunks.length} chunk result(s), found ${results.length}`);
   const answers: string[] = [];
   for (const result of results) {
-    if (result.status === 'done' && result.content !== null) answers.push(result.content);
-    else if (result.status === 'rejected') return fail(result.reason ?? 'rejected', result.detail ?? '');
+    if (result.status === 'done' && result.content !== null) {
+      const answer = result.pack_key === null ? result.content : packedValue(result.content, result.pack_key);
+      if (answer === undefined) return fail('pack_invalid', `the packed answer has no string for ${result.pack_key}`);
+      answers.push(answer);
+    } else if (result.status === 'rejected') return fail(result.reason ?? 'rejected', result.detail ?? '');
     else return fail('pending', 'not translated yet; run again to finish');
   }
   const joined = joinChunks(answers, plan.chunks);
@@ -72,4 +75,14 @@ export function translateRow(
     else translation.failed.set(lang, failures);
   }
   return translation;
+}
+
+/** A packed answer was verified when collected; a run dir from elsewhere may still disagree. */
+function packedValue(content: string, key: string): string | undefined {
+  try {
+    const value = (JSON.parse(content) as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

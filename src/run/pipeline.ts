@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkOptions } from '../check/index.js';
 import { effectiveChecks } from '../collect/effective-checks.js';
+import { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
 import { describeEstimate, estimateCost, formatUsd } from '../cost/estimate.js';
 import { TransbatchError } from '../errors.js';
@@ -66,7 +67,7 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions): 
       }
     }
 
-    const open = workspace.state.shards().some((shard) => shard.status !== 'collected') || workspace.state.shardsWithRetries().length > 0;
+    const open = workspace.state.shards().some((shard) => shard.status !== 'collected') || workspace.state.hasRetries();
     if (open) {
       const outcome = await sendAndCollect(workspace, options);
       if (outcome === 'pending') return { kind: 'pending', reason: options.noWait ? 'no-wait' : 'interrupted' };
@@ -107,6 +108,7 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
       checkOptions: checkOptions(config),
       ...(config.source_language ? { sourceLang: config.source_language } : {}),
     };
+    const packFallback = new PackFallback(config);
     const chosen = chooseSendMode(config, state);
     state.event('send.mode', { mode: chosen.mode, why: chosen.why });
     if (chosen.mode === 'sync') {
@@ -117,6 +119,7 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
         config,
         classify,
         maxAttempts: config.retry.max_attempts,
+        packFallback,
         signal: options.signal,
         progress: options.progress,
         log: options.log,
@@ -134,6 +137,7 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
         downloadsDir: join(config.runDir, DOWNLOADS_DIR),
         classify,
         maxAttempts: config.retry.max_attempts,
+        packFallback,
         log: options.log,
         // Never re-create sooner than a poll, never later than the usual 15 s for the first retry:
         // a 50 ms poll against the emulator retries at once, the default 30 s poll waits 15 s.

@@ -6,15 +6,16 @@
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { packedRequestSettings, packedResponseFormatTail, packedUserContent } from '../build/pack.js';
 import { promptSettings } from '../build/prompt.js';
-import { batchLine, RequestBodyWriter, type RequestSettings } from '../build/request.js';
+import { type BuiltBody, batchLine, RequestBodyWriter, type RequestSettings } from '../build/request.js';
 import { ShardWriter } from '../build/shards.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
 import { outputRatio } from '../cost/tokens.js';
 import { readRecords } from '../read/index.js';
 import { planCells, splitSettings } from '../split/cells.js';
-import { customIdOf } from '../split/custom-id.js';
+import { customIdOf, packedCustomIdOf } from '../split/custom-id.js';
 import { approximateTokens } from '../split/tokens.js';
 import type { RunState } from '../state/run-state.js';
 
@@ -36,6 +37,13 @@ export interface PrepareOptions {
   onProgress?: (rows: number) => void;
 }
 
+/** Input tokens: the head counted exactly (memoised), the text estimated; output from the text and the language's ratio. */
+function requestTokens(built: BuiltBody, text: string, ratio: number): { input: number; output: number } {
+  const textTokens = approximateTokens(text);
+  const userTokens = built.userContent === text ? textTokens : approximateTokens(built.userContent);
+  return { input: built.headTokens + userTokens, output: Math.ceil(textTokens * ratio) };
+}
+
 export function requestSettings(config: PipelineConfig): RequestSettings {
   return { model: config.model, params: config.request, prompt: promptSettings(config) };
 }
@@ -43,6 +51,7 @@ export function requestSettings(config: PipelineConfig): RequestSettings {
 export async function prepareRequests(config: PipelineConfig, state: RunState, options: PrepareOptions): Promise<PrepareSummary> {
   const split = splitSettings(config);
   const bodies = new RequestBodyWriter(requestSettings(config));
+  const packer = config.split.pack === 'row' ? new RequestBodyWriter(packedRequestSettings(requestSettings(config))) : null;
   const summary: PrepareSummary = { rows: 0, units: 0, requests: 0, deduplicated: 0, cached: 0, shards: 0 };
   const shards = new ShardWriter(
     join(config.runDir, SHARDS_DIR),
@@ -58,36 +67,63 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     },
   );
 
+  /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
+  const requestFor = async (
+    built: BuiltBody,
+    customId: string,
+    row: number,
+    text: string,
+    ratio: number,
+    where: string,
+  ): Promise<number> => {
+    summary.units++;
+    const existing = config.split.dedupe ? state.findRequestByHash(built.key) : undefined;
+    if (existing !== undefined) {
+      summary.deduplicated++;
+      return existing;
+    }
+    const request = { customId, hash: built.key, row, text, tokens: requestTokens(built, text, ratio) };
+    summary.requests++;
+    const cached = options.cache?.get(built.key);
+    if (cached) {
+      summary.cached++;
+      return state.insertCachedRequest(request, cached.content, cached.finishReason);
+    }
+    const shard = await shards.add(batchLine(customId, built.json), request.tokens.input, where);
+    return state.insertQueuedRequest(request, shard);
+  };
+
   state.clearPrepared();
   state.db.exec('BEGIN');
   try {
     for await (const { index, record } of readRecords(config.input.path, config.input.format)) {
+      const plans = planCells(record, split);
       for (const lang of config.target_languages) {
         const ratio = outputRatio(lang, config.cost.output_ratio);
-        for (const plan of planCells(record, split)) {
+        // Packing takes the cells that fit in one chunk; long ones still go chunk by chunk.
+        const packed =
+          packer && plans.filter((plan) => plan.chunks.length === 1).length >= 2 ? plans.filter((plan) => plan.chunks.length === 1) : [];
+        if (packer && packed.length > 0) {
+          const texts = packed.map((plan) => [plan.path, plan.chunks[0]!.text] as const);
+          const userContent = packedUserContent(texts);
+          const built = packer.build({ text: userContent, lang, field: 'row' }, packedResponseFormatTail(texts.map(([key]) => key)));
+          const requestId = await requestFor(
+            built,
+            packedCustomIdOf(index, lang),
+            index,
+            userContent,
+            ratio,
+            `row ${index} (packed, ${lang})`,
+          );
+          for (const plan of packed) state.insertUnit(index, plan.cell, lang, 0, requestId, plan.path);
+          summary.units += packed.length - 1;
+        }
+        for (const plan of plans) {
+          if (packed.includes(plan)) continue;
           for (const [chunkIndex, chunk] of plan.chunks.entries()) {
-            const key = { row: index, cell: plan.cell, lang, chunk: chunkIndex };
-            const { json: bodyJson, userContent, headTokens, key: hash } = bodies.build({ text: chunk.text, lang, field: plan.field });
-            summary.units++;
-            let requestId = config.split.dedupe ? state.findRequestByHash(hash) : undefined;
-            if (requestId !== undefined) {
-              summary.deduplicated++;
-            } else {
-              const customId = customIdOf(key);
-              const textTokens = approximateTokens(chunk.text);
-              const userTokens = userContent === chunk.text ? textTokens : approximateTokens(userContent);
-              const tokens = { input: headTokens + userTokens, output: Math.ceil(textTokens * ratio) };
-              const request = { customId, hash, row: index, text: chunk.text, tokens };
-              const cached = options.cache?.get(hash);
-              if (cached) {
-                requestId = state.insertCachedRequest(request, cached.content, cached.finishReason);
-                summary.cached++;
-              } else {
-                const shard = await shards.add(batchLine(customId, bodyJson), tokens.input, `row ${index} (${plan.path}, ${lang})`);
-                requestId = state.insertQueuedRequest(request, shard);
-              }
-              summary.requests++;
-            }
+            const built = bodies.build({ text: chunk.text, lang, field: plan.field });
+            const customId = customIdOf({ row: index, cell: plan.cell, lang, chunk: chunkIndex });
+            const requestId = await requestFor(built, customId, index, chunk.text, ratio, `row ${index} (${plan.path}, ${lang})`);
             state.insertUnit(index, plan.cell, lang, chunkIndex, requestId);
           }
         }

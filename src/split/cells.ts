@@ -69,3 +69,12 @@ function planCell(cell: number, path: string, field: string, source: string, set
   const { text, spans } = protectText(source, settings.protect);
   return { cell, path, field, source, spans, chunks: chunkText(text, settings.maxChunkTokens) };
 }
+
+/** The configured pattern a concrete path came from (`messages[2].content` → `messages[*].content`). */
+export function fieldPatternOf(settings: SplitSettings, path: string): string {
+  for (const field of settings.fields) {
+    const pattern = field.pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('\\[\\*\\]', '\\[\\d+\\]');
+    if (new RegExp(`^${pattern}$`).test(path)) return field.pattern;
+  }
+  return path;
+}

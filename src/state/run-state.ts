@@ -104,7 +104,7 @@ export class RunState {
 
   /** Throws away everything prepare wrote (used when a prepare was interrupted). */
   clearPrepared(): void {
-    this.db.exec('DELETE FROM units; DELETE FROM requests; DELETE FROM shards;');
+    this.db.exec('DELETE FROM units; DELETE FROM requests; DELETE FROM shards; DELETE FROM pending_lines;');
   }
 
   findRequestByHash(hash: Buffer): number | undefined {
@@ -126,8 +126,61 @@ export class RunState {
     return Number(info.lastInsertRowid);
   }
 
-  insertUnit(row: number, cell: number, lang: string, chunk: number, requestId: number): void {
-    this.statement('INSERT INTO units (row, cell, lang, chunk, request_id) VALUES (?, ?, ?, ?, ?)').run(row, cell, lang, chunk, requestId);
+  insertUnit(row: number, cell: number, lang: string, chunk: number, requestId: number, packKey: string | null = null): void {
+    this.statement('INSERT INTO units (row, cell, lang, chunk, request_id, pack_key) VALUES (?, ?, ?, ?, ?, ?)').run(
+      row,
+      cell,
+      lang,
+      chunk,
+      requestId,
+      packKey,
+    );
+  }
+
+  unitsOfRequest(requestId: number): { row: number; cell: number; lang: string; chunk: number; pack_key: string | null }[] {
+    return this.statement('SELECT row, cell, lang, chunk, pack_key FROM units WHERE request_id = ? ORDER BY row, cell').all(requestId) as {
+      row: number;
+      cell: number;
+      lang: string;
+      chunk: number;
+      pack_key: string | null;
+    }[];
+  }
+
+  repointUnit(row: number, cell: number, lang: string, chunk: number, requestId: number): void {
+    this.statement('UPDATE units SET request_id = ?, pack_key = NULL WHERE row = ? AND cell = ? AND lang = ? AND chunk = ?').run(
+      requestId,
+      row,
+      cell,
+      lang,
+      chunk,
+    );
+  }
+
+  /** A request whose line is in no shard yet: waits as `retry` for the next retry shard. */
+  insertPendingRequest(request: NewRequest, line: string): number {
+    const info = this.statement(
+      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status) VALUES (?, ?, ?, ?, ?, ?, 'retry')",
+    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output);
+    const id = Number(info.lastInsertRowid);
+    this.statement('INSERT INTO pending_lines (request_id, line) VALUES (?, ?)').run(id, line);
+    return id;
+  }
+
+  pendingLines(): { request_id: number; custom_id: string; line: string; input_tokens: number }[] {
+    return this.statement(
+      "SELECT p.request_id, r.custom_id, p.line, r.input_tokens FROM pending_lines p JOIN requests r ON r.id = p.request_id WHERE r.status = 'retry' ORDER BY p.request_id",
+    ).all() as { request_id: number; custom_id: string; line: string; input_tokens: number }[];
+  }
+
+  deletePendingLine(requestId: number): void {
+    this.statement('DELETE FROM pending_lines WHERE request_id = ?').run(requestId);
+  }
+
+  markReplaced(requestId: number, detail: string, usage: { promptTokens: number; completionTokens: number }): void {
+    this.statement(
+      "UPDATE requests SET status = 'replaced', reason = 'pack_fallback', detail = ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
+    ).run(detail, usage.promptTokens, usage.completionTokens, requestId);
   }
 
   insertShard(shard: {
@@ -237,11 +290,18 @@ export class RunState {
     return rejected + retried;
   }
 
-  /** Shards holding requests that wait for a retry. */
+  /** Shards holding requests that wait for a retry (requests only in pending_lines have none). */
   shardsWithRetries(): number[] {
-    return (this.statement("SELECT DISTINCT shard FROM requests WHERE status = 'retry' ORDER BY shard").all() as { shard: number }[]).map(
-      (row) => row.shard,
-    );
+    const rows = this.statement(
+      "SELECT DISTINCT shard FROM requests WHERE status = 'retry' AND shard IS NOT NULL ORDER BY shard",
+    ).all() as {
+      shard: number;
+    }[];
+    return rows.map((row) => row.shard);
+  }
+
+  hasRetries(): boolean {
+    return this.statement("SELECT 1 FROM requests WHERE status = 'retry' LIMIT 1").get() !== undefined;
   }
 
   requestAttempts(requestId: number): number {
@@ -250,7 +310,7 @@ export class RunState {
   }
 
   requestCounts(): Record<RequestStatus, number> {
-    const counts: Record<RequestStatus, number> = { queued: 0, retry: 0, done: 0, rejected: 0 };
+    const counts: Record<RequestStatus, number> = { queued: 0, retry: 0, done: 0, rejected: 0, replaced: 0 };
     for (const row of this.statement('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as {
       status: RequestStatus;
       n: number;
@@ -284,7 +344,7 @@ export class RunState {
   unitResults(): IterableIterator<UnitResult> {
     return this.db
       .prepare(
-        `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail
+        `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail, u.pack_key
          FROM units u JOIN requests r ON r.id = u.request_id
          ORDER BY u.row, u.cell, u.lang, u.chunk`,
       )

@@ -1,5 +1,5 @@
 /** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS requests (
   text TEXT NOT NULL,
   input_tokens INTEGER NOT NULL,
   expected_output_tokens INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued', 'retry', 'done', 'rejected')),
+  status TEXT NOT NULL CHECK (status IN ('queued', 'retry', 'done', 'rejected', 'replaced')),
   attempts INTEGER NOT NULL DEFAULT 0,
   shard INTEGER,
   source TEXT CHECK (source IN ('batch', 'sync', 'cache')),
@@ -36,8 +36,16 @@ CREATE TABLE IF NOT EXISTS units (
   lang TEXT NOT NULL,
   chunk INTEGER NOT NULL,
   request_id INTEGER NOT NULL,
+  -- for a cell sent in a packed request: its key in the packed JSON
+  pack_key TEXT,
   PRIMARY KEY (row, cell, lang, chunk)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_by_request ON units (request_id);
+-- Request lines that are in no shard file yet (per-cell fallbacks of packed requests).
+CREATE TABLE IF NOT EXISTS pending_lines (
+  request_id INTEGER PRIMARY KEY,
+  line TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS shards (
   number INTEGER PRIMARY KEY,
   path TEXT NOT NULL,

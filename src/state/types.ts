@@ -1,4 +1,5 @@
-export type RequestStatus = 'queued' | 'retry' | 'done' | 'rejected';
+/** `replaced`: a packed request whose cells were sent again one by one. */
+export type RequestStatus = 'queued' | 'retry' | 'done' | 'rejected' | 'replaced';
 export type ResultSource = 'batch' | 'sync' | 'cache';
 /**
  * built → uploaded (file id known) → creating (marked before batches.create)
@@ -43,6 +44,7 @@ export interface UnitResult {
   content: string | null;
   reason: string | null;
   detail: string | null;
+  pack_key: string | null;
 }
 
 export interface TokenEstimate {

@@ -19,12 +19,14 @@ import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import pLimit from 'p-limit';
-import { type ClassifyContext, classifyLine, type OutputLine } from '../collect/classify.js';
+import { buildRetryShards, shardsDirOf } from '../build/retry-shards.js';
+import { type ClassifyContext, classifyLine, type OutputLine, settleVerdict } from '../collect/classify.js';
+import type { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
+import { shardLimits } from '../run/batch-loop.js';
 import { parseCustomId } from '../split/custom-id.js';
 import type { RunState } from '../state/run-state.js';
-import type { RequestOutcome } from '../state/types.js';
 import type { ProgressReporter } from '../wait/progress.js';
 import { RateLimiter, retryAfterMs, sleep } from './rate-limiter.js';
 
@@ -36,6 +38,7 @@ export interface SyncLoopOptions {
   config: PipelineConfig;
   classify: ClassifyContext;
   maxAttempts: number;
+  packFallback: PackFallback;
   signal: AbortSignal;
   progress: ProgressReporter;
   log: (message: string) => void;
@@ -64,7 +67,9 @@ interface Pending {
 
 interface Recorded {
   id: number;
-  outcome: RequestOutcome;
+  outcome: ReturnType<typeof settleVerdict>;
+  /** What was sent: a packed request's fallback needs it. */
+  text: string;
 }
 
 /** Shards a batch may still be answering: their requests must not be sent again. */
@@ -100,6 +105,7 @@ export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncOutcome
   });
   try {
     for (let round = 1; ; round++) {
+      await buildRetryShards(state, shardsDirOf(config.runDir), shardLimits(config), { pendingOnly: true });
       const shards = pendingShards(state);
       if (shards.length === 0) break;
       if (signal.aborted) return 'pending';
@@ -316,21 +322,13 @@ class SyncSender {
 
   private record(request: Pending, line: OutputLine): void {
     const text = (this.selectText.get(request.id) as { text: string } | undefined)?.text ?? '';
-    const lang = parseCustomId(request.customId)?.lang ?? '';
-    const verdict = classifyLine(line, { text, lang }, this.options.classify);
-    const attempts = request.attempts + 1;
-    let outcome: RequestOutcome;
-    if (verdict.kind === 'done') {
-      outcome = { ...verdict, source: 'sync' };
-      this.counts.done++;
-    } else if (verdict.kind === 'retry' && attempts < this.options.maxAttempts) {
-      outcome = verdict;
-    } else {
-      const detail = verdict.kind === 'retry' ? `${verdict.detail} (after ${attempts} attempts)` : verdict.detail;
-      outcome = { ...verdict, kind: 'rejected', detail };
-      this.counts.rejected++;
-    }
-    this.buffer.push({ id: request.id, outcome });
+    const parsed = parseCustomId(request.customId);
+    const packed = parsed?.packed ?? false;
+    const verdict = classifyLine(line, { text, lang: parsed?.lang ?? '', packed }, this.options.classify);
+    const outcome = settleVerdict(verdict, request.attempts + 1, this.options.maxAttempts, 'sync', packed);
+    if (outcome.kind === 'done') this.counts.done++;
+    else if (outcome.kind === 'rejected') this.counts.rejected++;
+    this.buffer.push({ id: request.id, outcome, text });
     if (this.buffer.length >= this.flushEvery) this.flush();
     this.reportProgress();
   }
@@ -342,9 +340,10 @@ class SyncSender {
     if (!state.db.open) return;
     const batch = this.buffer.splice(0, this.buffer.length);
     state.transaction(() => {
-      for (const { id, outcome } of batch) {
+      for (const { id, outcome, text } of batch) {
         this.countAttempt.run(id);
-        state.recordOutcome(id, outcome);
+        if (outcome.kind === 'fallback') this.options.packFallback.apply(state, id, text, outcome.detail, outcome);
+        else state.recordOutcome(id, outcome);
       }
     });
   }
