@@ -86,15 +86,30 @@ export const pipelineSchema = z.strictObject({
     .strictObject({
       kind: z.enum(['openai', 'azure', 'local']).default('openai'),
       base_url: z.url().optional(),
+      /** Default: OPENAI_API_KEY, or AZURE_OPENAI_API_KEY with kind azure. */
       api_key_env: z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
-        .default('OPENAI_API_KEY'),
-      api_version: z.string().optional(),
+        .optional(),
+      /** Azure: the resource endpoint, e.g. https://my-resource.openai.azure.com (else AZURE_OPENAI_ENDPOINT). */
+      endpoint: z.url().optional(),
+      /** Azure: the `api-version` query parameter (default 2024-10-21, the first GA version with the Batch API). */
+      api_version: z.string().min(1).optional(),
+      /** Azure: the deployment that serves the requests (default: `model`, i.e. the deployment is named like the model). */
+      deployment: z.string().min(1).optional(),
       engine: z.enum(['pseudo', 'echo', 'upstream']).default('pseudo'),
       upstream_url: z.url().optional(),
+      /** kind local, engine upstream: the environment variable holding the upstream's key (Ollama needs none). */
+      upstream_api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+        .optional(),
       faults: z.string().optional(),
     })
+    .transform(({ api_key_env, ...provider }) => ({
+      ...provider,
+      api_key_env: api_key_env ?? (provider.kind === 'azure' ? 'AZURE_OPENAI_API_KEY' : 'OPENAI_API_KEY'),
+    }))
     .default({ kind: 'openai', api_key_env: 'OPENAI_API_KEY', engine: 'pseudo' }),
   mode: z.enum(['batch', 'sync', 'auto']).default('batch'),
   batch: z

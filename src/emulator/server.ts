@@ -112,7 +112,12 @@ export function createRequestHandler(deps: ServerDeps) {
       azure === 'no-api-version'
         ? Promise.resolve().then(() => {
             req.resume();
-            throw new ApiError(404, 'invalid_request_error', 'Resource not found: Azure OpenAI paths need an api-version query parameter.', '404');
+            throw new ApiError(
+              404,
+              'invalid_request_error',
+              'Resource not found: Azure OpenAI paths need an api-version query parameter.',
+              '404',
+            );
           })
         : handle(deps, req, res, method, path, url, note);
     handled.catch((error: unknown) => {

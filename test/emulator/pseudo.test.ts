@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { PROTECT_KINDS } from '../../src/config/schema.js';
 import { createEchoEngine } from '../../src/emulator/engines/echo.js';
 import { createPseudoEngine } from '../../src/emulator/engines/pseudo.js';
 import { PSEUDO_MARKER, pseudoLocalize } from '../../src/emulator/engines/pseudo-text.js';
-import { PROTECT_KINDS } from '../../src/config/schema.js';
 import { findProtectedSpans } from '../../src/split/protect.js';
 
 const findSpans = (text: string) => findProtectedSpans(text, PROTECT_KINDS);
