@@ -1,20 +1,18 @@
 /**
- * Sync-mode test kit: a project whose pipeline talks to the emulator either
- * directly or through a loopback relay that (a) copies the
- * `x-transbatch-custom-id` header into `metadata.custom_id`, so the
- * emulator's per-request faults match direct calls, (b) can add latency and
- * response headers, and (c) records every chat call (custom_id, status,
- * start/end, in-flight high-water mark). The relay is plain HTTP: the CLI
- * still uses the real `openai` SDK over loopback.
+ * Sync-mode test kit: a project whose pipeline talks to the emulator directly
+ * (the real `openai` SDK over loopback). The emulator supplies what direct
+ * calls meet on the real API: per-request faults matched by the
+ * `x-transbatch-custom-id` header, latency (`timing.syncMs`), rpm/tpm limits
+ * with `x-ratelimit-*` headers, and an `http` event per call with its
+ * custom_id, status, start and end.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/cli.js';
 import { type EmulatorEvent, type EmulatorHandle, type FaultPlan, startEmulator } from '../../src/emulator/index.js';
+import type { EmulatorLimits } from '../../src/emulator/types.js';
 import { dataset, newKey } from '../run/harness.js';
 
 export interface ChatCall {
@@ -24,72 +22,13 @@ export interface ChatCall {
   end: number;
 }
 
-export interface RelayOptions {
-  /** Added before each chat call is forwarded. */
-  delayMs?: number;
-  /** Extra response headers for the nth (1-based) chat call. */
-  headers?: (nth: number) => Record<string, string> | undefined;
-}
+type HttpEvent = Extract<EmulatorEvent, { type: 'http' }>;
 
-export interface Relay {
-  url: string;
-  calls: ChatCall[];
-  maxInFlight: number;
-  close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-export async function startRelay(target: EmulatorHandle, options: RelayOptions = {}): Promise<Relay> {
-  let inFlight = 0;
-  let nth = 0;
-  const relay: Relay = { url: '', calls: [], maxInFlight: 0, close: async () => {} };
-  const server: Server = createServer(async (req, res) => {
-    const chat = req.method === 'POST' && (req.url ?? '').endsWith('/chat/completions');
-    const start = Date.now();
-    const number = chat ? ++nth : 0;
-    if (chat) {
-      inFlight++;
-      relay.maxInFlight = Math.max(relay.maxInFlight, inFlight);
-    }
-    let body = await readBody(req);
-    const customId = req.headers['x-transbatch-custom-id'];
-    const id = typeof customId === 'string' ? customId : undefined;
-    if (chat && id !== undefined) {
-      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      parsed['metadata'] = { custom_id: id };
-      body = Buffer.from(JSON.stringify(parsed));
-    }
-    if (chat && options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-    const headers = { ...req.headers, host: `127.0.0.1:${target.port}`, 'content-length': String(body.length) };
-    const upstream = httpRequest({ host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers }, (answer) => {
-      const extra = chat ? (options.headers?.(number) ?? {}) : {};
-      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extra });
-      answer.pipe(res);
-      answer.on('end', () => {
-        if (!chat) return;
-        inFlight--;
-        relay.calls.push({ customId: id, status: answer.statusCode ?? 0, start, end: Date.now() });
-      });
-    });
-    upstream.on('error', () => res.destroy());
-    upstream.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  relay.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return relay;
+/** The most chat calls the emulator had open at once, from the recorded intervals. */
+export function peakInFlight(calls: readonly ChatCall[]): number {
+  let peak = 0;
+  for (const call of calls) peak = Math.max(peak, calls.filter((other) => other.start <= call.start && other.end > call.start).length);
+  return peak;
 }
 
 export interface SyncProjectOptions {
@@ -107,7 +46,8 @@ export interface SyncProjectOptions {
 
 export interface SyncSetup {
   emulator: EmulatorHandle;
-  relay: Relay | undefined;
+  /** Every finished chat call, in the order the answers ended. */
+  calls(): ChatCall[];
   dir: string;
   config: string;
   env: Record<string, string>;
@@ -121,12 +61,18 @@ export interface SyncSetup {
 
 /** The same pipeline as test/run/harness.ts (so outputs compare byte for byte), with the mode and sync options. */
 export async function syncSetup(
-  options: SyncProjectOptions & { faults?: FaultPlan; relay?: RelayOptions | true } = {},
+  options: SyncProjectOptions & { faults?: FaultPlan; latencyMs?: number; limits?: EmulatorLimits } = {},
 ): Promise<SyncSetup> {
   const key = newKey();
   const dataDir = mkdtempSync(join(tmpdir(), 'tb-sync-emu-'));
-  const emulator = await startEmulator({ dataDir, apiKey: key, engine: 'pseudo', faults: options.faults ?? {} });
-  const relay = options.relay ? await startRelay(emulator, options.relay === true ? {} : options.relay) : undefined;
+  const emulator = await startEmulator({
+    dataDir,
+    apiKey: key,
+    engine: 'pseudo',
+    faults: options.faults ?? {},
+    ...(options.latencyMs ? { timing: { syncMs: options.latencyMs } } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
   const dir = mkdtempSync(join(tmpdir(), 'tb-sync-'));
   writeFileSync(join(dir, 'data.jsonl'), dataset(options.rows ?? 12));
   const config = join(dir, 'pipeline.yaml');
@@ -138,7 +84,7 @@ export async function syncSetup(
       `fields: [${(options.fields ?? ['title', 'body']).join(', ')}]`,
       'target_languages: [ko]',
       'model: gpt-4o-mini',
-      `provider: {kind: openai, base_url: "${relay?.url ?? emulator.url}"}`,
+      `provider: {kind: openai, base_url: "${emulator.url}"}`,
       `mode: ${options.mode ?? 'sync'}`,
       `batch: {poll_interval: 50ms, max_requests_per_file: 5, min_requests: ${options.minRequests ?? 100}}`,
       `sync: ${options.sync ?? '{concurrency: 4}'}`,
@@ -151,23 +97,23 @@ export async function syncSetup(
     ].join('\n'),
   );
   const env = { OPENAI_API_KEY: key, TRANSBATCH_CACHE_DIR: join(dir, 'cache'), OPENAI_BASE_URL: '', NO_COLOR: '1' };
+  const chat = (status?: number): HttpEvent[] =>
+    emulator.events.filter(
+      (e): e is HttpEvent =>
+        e.type === 'http' && e.method === 'POST' && e.path === '/v1/chat/completions' && (status === undefined || e.status === status),
+    );
   return {
     emulator,
-    relay,
+    calls: () => chat().map((e) => ({ customId: e.customId, status: e.status, start: e.start, end: e.end })),
     dir,
     config,
     env,
     output: (lang = 'ko') => join(dir, 'out', `e2e.${lang}.jsonl`),
     rejects: (lang = 'ko') => join(dir, 'out', `e2e.${lang}.rejects.jsonl`),
     run: (signal) => runWithSignal(['run', config], env, signal ?? new AbortController().signal),
-    chatEvents: (status) =>
-      emulator.events.filter(
-        (e) =>
-          e.type === 'http' && e.method === 'POST' && e.path === '/v1/chat/completions' && (status === undefined || e.status === status),
-      ),
+    chatEvents: (status) => chat(status),
     batchesCreated: () => emulator.events.filter((e) => e.type === 'batch.created').length,
     async close() {
-      await relay?.close();
       await emulator.close();
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,15 @@
 /**
  * `mode: sync` and `mode: auto` end to end: the CLI in-process, the real
- * `openai` SDK over loopback to the emulator (through a recording relay where
- * a test needs per-request faults, latency or rate-limit headers).
+ * `openai` SDK over loopback to the emulator, which matches per-request faults
+ * by the `x-transbatch-custom-id` header, adds latency and enforces rpm/tpm
+ * limits with `x-ratelimit-*` headers, and records every chat call.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli, waitForExit } from '../helpers/cli.js';
-import { readJsonl, type SyncSetup, syncSetup } from './helpers.js';
+import { peakInFlight, readJsonl, type SyncSetup, syncSetup } from './helpers.js';
 
 const ROWS = 12;
 const REQUESTS = ROWS * 2;
@@ -125,9 +126,9 @@ describe.concurrent('mode: sync', () => {
   });
 
   it('rejects a request that always answers 400 (exit 2, http_400, one attempt) and keeps the rest', async () => {
-    // r3.c0 = row 3's title; the relay hands the custom_id to the emulator's per-request faults.
+    // r3.c0 = row 3's title; the emulator matches the x-transbatch-custom-id header against its per-request faults.
     const faults = { requests: [{ custom_id: '^r3\\.c0\\.ko\\.k0$', kind: 'error' as const, status: 400 as const }] };
-    await withSync({ faults, relay: true }, async (s) => {
+    await withSync({ faults }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(2);
       const rejects = readJsonl<{ row_index: number; failures: { field: string; reason: string; detail: string }[] }>(s.rejects());
@@ -136,7 +137,7 @@ describe.concurrent('mode: sync', () => {
       expect(rejects[0]!.failures[0]).toMatchObject({ field: 'title', reason: 'http_400' });
       const row = requests(s).find((r) => r.custom_id === 'r3.c0.ko.k0')!;
       expect(row).toMatchObject({ status: 'rejected', reason: 'http_400', attempts: 1 });
-      expect(s.relay!.calls.filter((call) => call.customId === 'r3.c0.ko.k0')).toHaveLength(1);
+      expect(s.calls().filter((call) => call.customId === 'r3.c0.ko.k0')).toHaveLength(1);
       expect(readJsonl(s.output())).toHaveLength(ROWS - 1);
     });
   });
@@ -144,20 +145,20 @@ describe.concurrent('mode: sync', () => {
   it('retries failed answers in rounds up to retry.max_attempts, then rejects with the attempt count', async () => {
     // Always truncated: not_truncated retries it, then it is rejected after 3 attempts.
     const faults = { requests: [{ custom_id: '^r5\\.c1\\.ko\\.k0$', kind: 'truncate' as const }] };
-    await withSync({ faults, relay: true }, async (s) => {
+    await withSync({ faults }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(2);
       const row = requests(s).find((r) => r.custom_id === 'r5.c1.ko.k0')!;
       expect(row).toMatchObject({ status: 'rejected', attempts: 3 });
       expect(row.detail).toContain('(after 3 attempts)');
-      expect(s.relay!.calls.filter((call) => call.customId === 'r5.c1.ko.k0')).toHaveLength(3);
+      expect(s.calls().filter((call) => call.customId === 'r5.c1.ko.k0')).toHaveLength(3);
       expect(s.chatEvents()).toHaveLength(REQUESTS + 2);
     });
   });
 
   it('recovers when truncated once: second round answers it, exact output', async () => {
     const faults = { requests: [{ custom_id: '^r(1|7)\\.c0\\.ko\\.k0$', kind: 'truncate' as const, times: 1 }] };
-    await withSync({ faults, relay: true }, async (s) => {
+    await withSync({ faults }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectExactOutput(s);
@@ -171,7 +172,7 @@ describe.concurrent('mode: sync', () => {
   });
 
   it('resumes after Ctrl-C with only the missing requests: each answer paid once', async () => {
-    await withSync({ relay: { delayMs: 30 }, sync: '{concurrency: 2}' }, async (s) => {
+    await withSync({ latencyMs: 30, sync: '{concurrency: 2}' }, async (s) => {
       const controller = new AbortController();
       const off = s.emulator.on((event) => {
         if (event.type === 'http' && event.path === '/v1/chat/completions' && event.status === 200 && s.chatEvents(200).length >= 7) {
@@ -192,7 +193,7 @@ describe.concurrent('mode: sync', () => {
       expectExactOutput(s);
       expect(s.chatEvents(200)).toHaveLength(REQUESTS);
       const perId = new Map<string, number>();
-      for (const call of s.relay!.calls) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
+      for (const call of s.calls()) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
       expect(perId.size).toBe(REQUESTS);
       expect([...perId.values()].every((n) => n === 1)).toBe(true);
       for (const row of requests(s)) expect(row.attempts).toBe(1);
@@ -200,7 +201,7 @@ describe.concurrent('mode: sync', () => {
   });
 
   it('resumes after SIGKILL: at most the unrecorded window is sent again', async () => {
-    await withSync({ relay: { delayMs: 20 }, sync: '{concurrency: 2}' }, async (s) => {
+    await withSync({ latencyMs: 20, sync: '{concurrency: 2}' }, async (s) => {
       const child = spawnCli(['run', s.config], { env: s.env, cwd: s.dir });
       const exit = waitForExit(child);
       const off = s.emulator.on((event) => {
@@ -213,7 +214,7 @@ describe.concurrent('mode: sync', () => {
       expect(second.code, second.stderr).toBe(0);
       expectExactOutput(s);
       const perId = new Map<string, number>();
-      for (const call of s.relay!.calls) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
+      for (const call of s.calls()) if (call.status === 200) perId.set(call.customId!, (perId.get(call.customId!) ?? 0) + 1);
       expect(perId.size).toBe(REQUESTS);
       // Lost on the kill: the answers in flight plus those not yet flushed (200 ms at ~2 per 20 ms).
       const resent = [...perId.values()].filter((n) => n > 1).length;
@@ -222,33 +223,32 @@ describe.concurrent('mode: sync', () => {
   });
 
   it('never has more than sync.concurrency calls in flight', async () => {
-    await withSync({ relay: { delayMs: 40 }, sync: '{concurrency: 4}' }, async (s) => {
+    await withSync({ latencyMs: 40, sync: '{concurrency: 4}' }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectExactOutput(s);
-      expect(s.relay!.maxInFlight).toBe(4);
-      // Cross-check from the recorded intervals.
-      const calls = s.relay!.calls;
-      let peak = 0;
-      for (const call of calls) peak = Math.max(peak, calls.filter((other) => other.start <= call.start && other.end > call.start).length);
-      expect(peak).toBeLessThanOrEqual(4);
+      // From the emulator's recorded intervals: the limit is reached and never exceeded.
+      expect(peakInFlight(s.calls())).toBe(4);
     });
   });
 
   it('spreads calls within sync.rpm', async () => {
     // 600 rpm = 10/s with a one-second bucket: 10 at once, then one every 100 ms.
-    await withSync({ relay: true, sync: '{concurrency: 16, rpm: 600}' }, async (s) => {
+    await withSync({ sync: '{concurrency: 16, rpm: 600}' }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectExactOutput(s);
-      const starts = s.relay!.calls.map((call) => call.start).sort((a, b) => a - b);
+      const starts = s
+        .calls()
+        .map((call) => call.start)
+        .sort((a, b) => a - b);
       expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual((REQUESTS - 10) * 100 - 150);
     });
   });
 
   it('spreads calls within sync.tpm (input + expected output tokens per request)', async () => {
     // 120k tpm = 2000 tokens/s with a one-second bucket; each request costs about 195 tokens.
-    await withSync({ relay: true, sync: '{concurrency: 16, tpm: 120000}' }, async (s) => {
+    await withSync({ sync: '{concurrency: 16, tpm: 120000}' }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectExactOutput(s);
@@ -257,7 +257,10 @@ describe.concurrent('mode: sync', () => {
         tokens: number;
       };
       db.close();
-      const starts = s.relay!.calls.map((call) => call.start).sort((a, b) => a - b);
+      const starts = s
+        .calls()
+        .map((call) => call.start)
+        .sort((a, b) => a - b);
       // Everything above the first second's bucket waits for the refill.
       expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual(((tokens - 2000 - 400) / 2000) * 1000);
     });
@@ -296,16 +299,15 @@ describe.concurrent('mode: sync', () => {
   });
 
   it('pauses every sender when x-ratelimit-remaining-requests hits 0, until x-ratelimit-reset-requests', async () => {
-    const headers = (nth: number) =>
-      nth === 3
-        ? { 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' }
-        : { 'x-ratelimit-remaining-requests': '100' };
-    await withSync({ relay: { headers }, sync: '{concurrency: 1}' }, async (s) => {
+    // The emulator allows 3 requests per 1 s window: the 3rd answer says remaining 0, reset "1s".
+    await withSync({ limits: { rpm: 3, rateWindowMs: 1000 }, sync: '{concurrency: 1}' }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectExactOutput(s);
-      const calls = [...s.relay!.calls].sort((a, b) => a.start - b.start);
+      const calls = [...s.calls()].sort((a, b) => a.start - b.start);
       expect(calls[3]!.start - calls[2]!.end).toBeGreaterThanOrEqual(900);
+      // The sender waited for the reset instead of running into the limit.
+      expect(s.chatEvents(429)).toHaveLength(0);
     });
   });
 });
