@@ -216,7 +216,7 @@ describe.concurrent('run with injected faults', () => {
   });
 
   it('finishes under an enqueued-token limit that fails batches over it', async () => {
-    await withSetup({ enqueued_tokens: 2_000, delay_ms_per_request: 5 }, async (s) => {
+    await withSetup({ enqueued_tokens: 2_000, delay_ms_per_request: 60 }, async (s) => {
       const result = await s.run();
       expect(result.code, result.stderr).toBe(0);
       expectSameOutputs(s.project, reference);
