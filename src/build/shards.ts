@@ -94,11 +94,12 @@ export class ShardWriter {
 
   private async flush(shard: OpenShard): Promise<void> {
     if (shard.pending.length === 0) return;
-    const text = `${shard.pending.join('\n')}\n`;
+    // Encoded once: hashing and writing the same string would each encode it again.
+    const bytes = Buffer.from(`${shard.pending.join('\n')}\n`);
     shard.pending = [];
     shard.pendingBytes = 0;
-    shard.hash.update(text);
-    if (!shard.stream.write(text)) await once(shard.stream, 'drain');
+    shard.hash.update(bytes);
+    if (!shard.stream.write(bytes)) await once(shard.stream, 'drain');
   }
 
   private open(): OpenShard {
