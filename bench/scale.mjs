@@ -1,0 +1,310 @@
+#!/usr/bin/env node
+/**
+ * The scale section: transbatch against the hand-written naive baseline on a
+ * generated Alpaca-like dataset, every stage a separate child process measured
+ * by bench/measure.mjs (wall, CPU user+sys, the OS's peak RSS of that process).
+ *
+ *   naive prepare   bench/naive-prepare.mjs            (timed)
+ *   naive results   generate.mjs --results-from         (not timed)
+ *   naive merge     bench/naive-merge.mjs              (timed)
+ *   transbatch prepare  node dist/cli/main.js prepare <cfg>   split + build
+ *   transbatch run      node dist/cli/main.js run <cfg>       submit, wait, collect, merge
+ *   transbatch merge    node dist/cli/main.js merge <cfg>     the merge stage alone
+ *
+ * transbatch runs on the embedded emulator with the echo engine, so its output
+ * must equal the input record for record: any difference is a wrong result.
+ *
+ *   node bench/scale.mjs [--rows 200000] [--keep]    (after npm run build)
+ *   export async function run({rows, keep}) → {ok, table}
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generate, generateResults } from './generate.mjs';
+import { measure } from './measure.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const dataDir = join(here, '.data');
+const FIELDS = ['instruction', 'input', 'output'];
+const MiB = 1 << 20;
+/** Disk a run needs, in multiples of the input size: naive ~5.5x (deleted before transbatch runs), transbatch ~15x (shards, emulator copies, downloads, state, output). */
+const DISK_FACTOR = 18;
+
+const log = (message) => process.stderr.write(`[scale] ${message}\n`);
+
+/** 100000 → "100k", 1000000 → "1m", else the number: the names bench/README.md uses. */
+export function sizeLabel(rows) {
+  if (rows % 1_000_000 === 0) return `${rows / 1_000_000}m`;
+  if (rows % 1000 === 0) return `${rows / 1000}k`;
+  return String(rows);
+}
+
+async function countLines(path) {
+  let lines = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  return lines;
+}
+
+async function sha256(path) {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** The dataset for `rows`, generated with seed 1 unless a file with that many rows is already there. */
+async function dataset(rows) {
+  const path = join(dataDir, `alpaca-${sizeLabel(rows)}.jsonl`);
+  if (existsSync(path)) {
+    const lines = await countLines(path);
+    if (lines === rows) {
+      log(`reusing ${path} (${rows} rows)`);
+      return path;
+    }
+    log(`${path} has ${lines} rows, not ${rows}: regenerating`);
+  }
+  log(`generating ${path} (${rows} rows, seed 1)`);
+  await generate({ rows, out: path, seed: 1 });
+  return path;
+}
+
+/** Free bytes on the file system holding `dir` (df -Pk), or null when df is unavailable. */
+function freeBytes(dir) {
+  const df = spawnSync('df', ['-Pk', dir], { encoding: 'utf8' });
+  if (df.status !== 0) return null;
+  const fields = df.stdout.trim().split('\n').pop().trim().split(/\s+/);
+  const available = Number(fields[3]);
+  return Number.isFinite(available) ? available * 1024 : null;
+}
+
+/**
+ * Compares the three fields of every record of `expected` and `actual`, in order.
+ * Returns null when they agree, else a description of the first difference.
+ */
+export async function compareRecords(expectedPath, actualPath, fields = FIELDS) {
+  const open = (path) => createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
+  const expected = open(expectedPath);
+  const actual = open(actualPath);
+  const clip = (value) => {
+    const text = JSON.stringify(value);
+    return text !== undefined && text.length > 160 ? `${text.slice(0, 160)}…` : text;
+  };
+  try {
+    for (let row = 0; ; row++) {
+      const [a, b] = await Promise.all([expected.next(), actual.next()]);
+      if (a.done && b.done) return null;
+      if (a.done) return `output has more rows than the input (${row} input rows)`;
+      if (b.done) return `output has ${row} rows, the input more (first missing: row ${row})`;
+      let x;
+      let y;
+      try {
+        x = JSON.parse(a.value);
+        y = JSON.parse(b.value);
+      } catch (error) {
+        return `row ${row}: unparsable line (${error.message})`;
+      }
+      if (x.id !== y.id) return `row ${row}: id ${clip(y.id)} where the input has ${clip(x.id)} (order)`;
+      for (const field of fields) {
+        if (x[field] !== y[field]) return `row ${row} (id ${clip(x.id)}), field ${field}: ${clip(y[field])} where the input has ${clip(x[field])}`;
+      }
+    }
+  } finally {
+    await expected.return?.();
+    await actual.return?.();
+  }
+}
+
+function pipelineConfig(work, input) {
+  const path = join(work, 'pipeline.yaml');
+  writeFileSync(
+    path,
+    `name: bench-scale
+input: {path: ${JSON.stringify(input)}}
+fields: [${FIELDS.join(', ')}]
+target_languages: [ko]
+model: gpt-4o-mini
+provider: {kind: local, engine: echo}
+checks: [nonempty, not_truncated, placeholders]
+cache: {enabled: false}
+batch: {poll_interval: 200ms, max_in_flight: 10}
+output: {path: ${JSON.stringify(join(work, 'out', 'alpaca.{lang}.jsonl'))}}
+run_dir: ${JSON.stringify(join(work, 'run'))}
+`,
+  );
+  return path;
+}
+
+const fmt = {
+  int: (n) => (n == null || !Number.isFinite(n) ? '—' : Math.round(n).toLocaleString('en-US')),
+  s: (n) => (n == null || !Number.isFinite(n) ? '—' : n < 10 ? n.toFixed(2) : n.toFixed(1)),
+  mb: (n) => (n == null || !Number.isFinite(n) ? '—' : n.toFixed(n < 10 ? 1 : 0)),
+  ratio: (a, b) => (a == null || b == null || !b ? '—' : `${(a / b).toFixed(2)}×`),
+};
+
+function markdownTable(header, rows, align) {
+  const lines = [`| ${header.join(' | ')} |`, `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** @param {{rows?: number, keep?: boolean}} options */
+export async function run({ rows = 200_000, keep = false } = {}) {
+  rows = Number(rows);
+  if (!Number.isInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer, not ${rows}`);
+  if (!existsSync(cli)) return { ok: false, table: `${cli} is missing: run \`npm run build\` first (npm run bench does).` };
+  mkdirSync(dataDir, { recursive: true });
+  const input = await dataset(rows);
+  const inputBytes = statSync(input).size;
+
+  const free = freeBytes(dataDir);
+  const need = inputBytes * DISK_FACTOR;
+  const notes = [];
+  if (free != null && free < need) {
+    const message = `only ${(free / 2 ** 30).toFixed(1)} GiB free in ${dataDir}, a ${sizeLabel(rows)}-row run needs about ${(need / 2 ** 30).toFixed(1)} GiB (${DISK_FACTOR}× the input): not run`;
+    log(message);
+    return { ok: true, table: `scale (${sizeLabel(rows)} rows): skipped — ${message}.` };
+  }
+  if (free != null) log(`disk: ${(free / 2 ** 30).toFixed(1)} GiB free, about ${(need / 2 ** 30).toFixed(1)} GiB needed`);
+
+  const work = mkdtempSync(join(dataDir, `scale-${sizeLabel(rows)}-`));
+  const node = process.execPath;
+  const failures = [];
+  const stages = {};
+  const expectExit = (name, result, codes = [0]) => {
+    if (!codes.includes(result.exitCode)) {
+      failures.push(`${name} exited with ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}: ${result.stderr.trim().slice(-800)}`);
+      return false;
+    }
+    return true;
+  };
+  const stage = async (name, argv, env) => {
+    log(`${name}: ${argv.slice(1).join(' ')}`);
+    const result = await measure(argv, { cwd: work, env });
+    log(`${name}: ${fmt.s(result.seconds)} s wall, ${fmt.s(result.cpuSeconds)} s CPU, ${fmt.mb(result.maxRssMB)} MB peak RSS, exit ${result.exitCode}`);
+    stages[name] = result;
+    return result;
+  };
+
+  let requests = null;
+  let naiveRequests = null;
+  let shards = null;
+  try {
+    // Naive baseline.
+    const naiveDir = join(work, 'naive');
+    mkdirSync(naiveDir);
+    const req = join(naiveDir, 'requests.jsonl');
+    const res = join(naiveDir, 'results.jsonl');
+    const merged = join(naiveDir, 'merged.jsonl');
+    const np = await stage('naive prepare', [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
+    if (expectExit('naive prepare', np)) {
+      naiveRequests = JSON.parse(np.stdout.trim().split('\n').pop()).requests;
+      log('naive results: generate.mjs --results-from (not timed)');
+      await generateResults({ requests: req, out: res });
+      const nm = await stage('naive merge', [node, join(here, 'naive-merge.mjs'), '--in', input, '--results', res, '--out', merged]);
+      if (expectExit('naive merge', nm)) {
+        const summary = JSON.parse(nm.stdout.trim().split('\n').pop());
+        if (summary.missing) failures.push(`naive merge: ${summary.missing} results missing`);
+      }
+    }
+    if (!keep) rmSync(naiveDir, { recursive: true, force: true });
+
+    // transbatch, one child process per stage.
+    const cfg = pipelineConfig(work, input);
+    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
+    const output = join(work, 'out', 'alpaca.ko.jsonl');
+    const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
+    const tp = await stage('transbatch prepare', [node, cli, 'prepare', cfg, '--json'], env);
+    if (expectExit('transbatch prepare', tp)) {
+      try {
+        const summary = JSON.parse(tp.stdout);
+        requests = summary.requests;
+        shards = summary.shards?.length ?? null;
+      } catch {
+        notes.push('transbatch prepare --json printed no JSON summary');
+      }
+      const tr = await stage('transbatch run', [node, cli, 'run', cfg, '--quiet'], env);
+      if (expectExit('transbatch run', tr) && existsSync(output)) {
+        log('checking the run output against the input (echo engine: must be identical)');
+        const difference = await compareRecords(input, output);
+        if (difference) failures.push(`transbatch run output differs from the input: ${difference}`);
+        if (existsSync(rejects) && statSync(rejects).size > 0) failures.push(`transbatch run rejected rows: ${rejects} is not empty`);
+        const before = await sha256(output);
+        const tm = await stage('transbatch merge', [node, cli, 'merge', cfg, '--quiet'], env);
+        if (expectExit('transbatch merge', tm)) {
+          const after = existsSync(output) ? await sha256(output) : null;
+          if (after !== before) {
+            const again = after ? await compareRecords(input, output) : 'output file missing';
+            failures.push(`transbatch merge rewrote a different output than run did${again ? `: ${again}` : ' (same records, different bytes)'}`);
+          }
+        }
+      } else if (tr.exitCode === 0) {
+        failures.push(`transbatch run wrote no ${output}`);
+      }
+    }
+  } finally {
+    if (keep) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+
+  // The table.
+  const line = (name, n) => {
+    const r = stages[name];
+    if (!r) return [name, fmt.int(n), '—', '—', '—', '—', '—', '—', '—'];
+    return [name, fmt.int(n), fmt.s(r.seconds), fmt.s(r.cpuSeconds), fmt.int(n / r.seconds), fmt.mb(inputBytes / MiB / r.seconds), fmt.mb(r.maxRssMB)];
+  };
+  const ratios = (ours, naive) => {
+    const a = stages[ours];
+    const b = stages[naive];
+    return [fmt.ratio(a?.seconds, b?.seconds), fmt.ratio(a?.maxRssMB, b?.maxRssMB)];
+  };
+  const body = [
+    [...line('naive prepare', rows), '', ''],
+    [...line('transbatch prepare', rows), ...ratios('transbatch prepare', 'naive prepare')],
+    [...line('naive merge', rows), '', ''],
+    [...line('transbatch merge', rows), ...ratios('transbatch merge', 'naive merge')],
+    [...line('transbatch run', rows), '', ''],
+  ];
+  if (stages['transbatch prepare'] && stages['transbatch run']) {
+    const p = stages['transbatch prepare'];
+    const r = stages['transbatch run'];
+    const seconds = p.seconds + r.seconds;
+    const cpu = p.cpuSeconds == null || r.cpuSeconds == null ? null : p.cpuSeconds + r.cpuSeconds;
+    body.push([
+      'transbatch prepare + run',
+      fmt.int(rows),
+      fmt.s(seconds),
+      fmt.s(cpu),
+      fmt.int(rows / seconds),
+      fmt.mb(inputBytes / MiB / seconds),
+      fmt.mb(Math.max(p.maxRssMB ?? 0, r.maxRssMB ?? 0) || null),
+      '',
+      '',
+    ]);
+  }
+  const header = ['stage', 'rows', 'wall s', 'CPU s (user+sys)', 'rows/s', 'MB/s', 'peak RSS MB', 'time ours/naive', 'RSS ours/naive'];
+  const table = markdownTable(
+    header,
+    body.map((r) => r.slice(0, header.length)),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const heading =
+    `scale: ${fmt.int(rows)} rows, input ${(inputBytes / MiB).toFixed(1)} MB (${input.replace(`${root}/`, '')}), ` +
+    `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests; ` +
+    'echo engine, cache off. MB = 2^20 bytes; MB/s = input bytes / wall seconds; peak RSS from the OS for each child process.';
+  const verdict = failures.length === 0 ? 'correctness: OK (output = input record for record; every stage exited 0)' : `correctness: FAILED\n- ${failures.join('\n- ')}`;
+  return { ok: failures.length === 0, table: [heading, '', table, '', ...notes.map((n) => `note: ${n}`), verdict].join('\n') };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, keep: { type: 'boolean', default: false } } });
+  const result = await run({ rows: Number(values.rows), keep: values.keep });
+  console.log(result.table);
+  process.exitCode = result.ok ? 0 : 1;
+}
