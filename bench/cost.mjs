@@ -7,6 +7,7 @@
  *   batch  — the Batch API's half price
  *   + dedupe, + packing, and a second run (everything answered by the cache).
  * Usage: node bench/cost.mjs  (after npm run build). Prints a Markdown table.
+ * As a bench section (bench/run.mjs): `export async function run() → {ok, table}`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
-const work = mkdtempSync(join(tmpdir(), 'tb-cost-'));
-const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
+let work;
+let env;
 
 const datasets = [
   { file: 'alpaca-mini.jsonl', fields: '[instruction, input, output]' },
@@ -52,37 +53,63 @@ function cli_(args) {
 
 const estimate = (path) => JSON.parse(cli_(['estimate', path, '--json']));
 
-const rows = { naive: 0, batch: 0, dedupe: 0, packing: 0, second: 0 };
-const requests = { naive: 0, batch: 0, dedupe: 0, packing: 0, second: 0 };
-for (const [index, dataset] of datasets.entries()) {
-  const plain = estimate(config(`plain${index}`, dataset, { dedupe: false, pack: 'none' }));
-  const deduped = estimate(config(`dedupe${index}`, dataset, { dedupe: true, pack: 'none' }));
-  const packedPath = config(`packed${index}`, dataset, { dedupe: true, pack: 'row' });
-  const packed = estimate(packedPath);
-  cli_(['run', packedPath, '--quiet']);
-  const second = estimate(config(`second${index}`, dataset, { dedupe: true, pack: 'row' }));
-  rows.naive += plain.syncUsd;
-  rows.batch += plain.batchUsd;
-  rows.dedupe += deduped.batchUsd;
-  rows.packing += packed.batchUsd;
-  rows.second += second.batchUsd;
-  requests.naive += plain.billableRequests;
-  requests.batch += plain.billableRequests;
-  requests.dedupe += deduped.billableRequests;
-  requests.packing += packed.billableRequests;
-  requests.second += second.billableRequests;
+/** The cost table as Markdown; `ok` is false when the savings are not in the expected order. */
+export async function run() {
+  work = mkdtempSync(join(tmpdir(), 'tb-cost-'));
+  env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
+  try {
+    return table();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
-rmSync(work, { recursive: true, force: true });
 
-const label = {
-  naive: 'naive: sync, one request per cell',
-  batch: 'batch',
-  dedupe: 'batch + dedupe',
-  packing: 'batch + dedupe + packing',
-  second: 'second run (response cache)',
-};
-console.log('| strategy | requests | est. cost (USD) | vs naive |');
-console.log('| --- | ---: | ---: | ---: |');
-for (const key of Object.keys(rows)) {
-  console.log(`| ${label[key]} | ${requests[key]} | ${rows[key].toFixed(5)} | ${((100 * rows[key]) / rows.naive).toFixed(1)}% |`);
+function table() {
+  const rows = { naive: 0, batch: 0, dedupe: 0, packing: 0, second: 0 };
+  const requests = { naive: 0, batch: 0, dedupe: 0, packing: 0, second: 0 };
+  for (const [index, dataset] of datasets.entries()) {
+    const plain = estimate(config(`plain${index}`, dataset, { dedupe: false, pack: 'none' }));
+    const deduped = estimate(config(`dedupe${index}`, dataset, { dedupe: true, pack: 'none' }));
+    const packedPath = config(`packed${index}`, dataset, { dedupe: true, pack: 'row' });
+    const packed = estimate(packedPath);
+    cli_(['run', packedPath, '--quiet']);
+    const second = estimate(config(`second${index}`, dataset, { dedupe: true, pack: 'row' }));
+    rows.naive += plain.syncUsd;
+    rows.batch += plain.batchUsd;
+    rows.dedupe += deduped.batchUsd;
+    rows.packing += packed.batchUsd;
+    rows.second += second.batchUsd;
+    requests.naive += plain.billableRequests;
+    requests.batch += plain.billableRequests;
+    requests.dedupe += deduped.billableRequests;
+    requests.packing += packed.billableRequests;
+    requests.second += second.billableRequests;
+  }
+
+  const label = {
+    naive: 'naive: sync, one request per cell',
+    batch: 'batch',
+    dedupe: 'batch + dedupe',
+    packing: 'batch + dedupe + packing',
+    second: 'second run (response cache)',
+  };
+  const lines = ['| strategy | requests | est. cost (USD) | vs naive |', '| --- | ---: | ---: | ---: |'];
+  for (const key of Object.keys(rows)) {
+    lines.push(`| ${label[key]} | ${requests[key]} | ${rows[key].toFixed(5)} | ${((100 * rows[key]) / rows.naive).toFixed(1)}% |`);
+  }
+  // Each saving must not cost more than the step before it; the batch is half the sync price.
+  const order = ['naive', 'batch', 'dedupe', 'packing'];
+  const problems = [];
+  for (let i = 1; i < order.length; i++) {
+    if (!(rows[order[i]] <= rows[order[i - 1]] + 1e-12)) problems.push(`${label[order[i]]} costs more than ${label[order[i - 1]]}`);
+  }
+  if (!(rows.second <= rows.packing + 1e-12)) problems.push('the second run costs more than the first');
+  if (!(rows.naive > 0)) problems.push('the naive cost is not positive');
+  return { ok: problems.length === 0, table: [...lines, ...problems.map((p) => `WRONG: ${p}`)].join('\n') };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await run();
+  console.log(result.table);
+  process.exitCode = result.ok ? 0 : 1;
 }

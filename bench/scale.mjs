@@ -19,7 +19,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +113,8 @@ export async function compareRecords(expectedPath, actualPath, fields = FIELDS) 
       }
       if (x.id !== y.id) return `row ${row}: id ${clip(y.id)} where the input has ${clip(x.id)} (order)`;
       for (const field of fields) {
-        if (x[field] !== y[field]) return `row ${row} (id ${clip(x.id)}), field ${field}: ${clip(y[field])} where the input has ${clip(x[field])}`;
+        if (x[field] !== y[field])
+          return `row ${row} (id ${clip(x.id)}), field ${field}: ${clip(y[field])} where the input has ${clip(x[field])}`;
       }
     }
   } finally {
@@ -163,23 +165,27 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   const input = await dataset(rows);
   const inputBytes = statSync(input).size;
 
-  const free = freeBytes(dataDir);
+  // The work dir lives outside the checkout (biome checks bench/**, and a kept run is several GB).
+  const workRoot = process.env.BENCH_WORK_DIR ?? tmpdir();
+  const free = freeBytes(workRoot);
   const need = inputBytes * DISK_FACTOR;
   const notes = [];
   if (free != null && free < need) {
-    const message = `only ${(free / 2 ** 30).toFixed(1)} GiB free in ${dataDir}, a ${sizeLabel(rows)}-row run needs about ${(need / 2 ** 30).toFixed(1)} GiB (${DISK_FACTOR}× the input): not run`;
+    const message = `only ${(free / 2 ** 30).toFixed(1)} GiB free in ${workRoot}, a ${sizeLabel(rows)}-row run needs about ${(need / 2 ** 30).toFixed(1)} GiB (${DISK_FACTOR}× the input): not run`;
     log(message);
     return { ok: true, table: `scale (${sizeLabel(rows)} rows): skipped — ${message}.` };
   }
   if (free != null) log(`disk: ${(free / 2 ** 30).toFixed(1)} GiB free, about ${(need / 2 ** 30).toFixed(1)} GiB needed`);
 
-  const work = mkdtempSync(join(dataDir, `scale-${sizeLabel(rows)}-`));
+  const work = mkdtempSync(join(workRoot, `tb-scale-${sizeLabel(rows)}-`));
   const node = process.execPath;
   const failures = [];
   const stages = {};
   const expectExit = (name, result, codes = [0]) => {
     if (!codes.includes(result.exitCode)) {
-      failures.push(`${name} exited with ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}: ${result.stderr.trim().slice(-800)}`);
+      failures.push(
+        `${name} exited with ${result.exitCode}${result.signal ? ` (${result.signal})` : ''}: ${result.stderr.trim().slice(-800)}`,
+      );
       return false;
     }
     return true;
@@ -187,7 +193,9 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   const stage = async (name, argv, env) => {
     log(`${name}: ${argv.slice(1).join(' ')}`);
     const result = await measure(argv, { cwd: work, env });
-    log(`${name}: ${fmt.s(result.seconds)} s wall, ${fmt.s(result.cpuSeconds)} s CPU, ${fmt.mb(result.maxRssMB)} MB peak RSS, exit ${result.exitCode}`);
+    log(
+      `${name}: ${fmt.s(result.seconds)} s wall, ${fmt.s(result.cpuSeconds)} s CPU, ${fmt.mb(result.maxRssMB)} MB peak RSS, exit ${result.exitCode}`,
+    );
     stages[name] = result;
     return result;
   };
@@ -241,7 +249,9 @@ export async function run({ rows = 200_000, keep = false } = {}) {
           const after = existsSync(output) ? await sha256(output) : null;
           if (after !== before) {
             const again = after ? await compareRecords(input, output) : 'output file missing';
-            failures.push(`transbatch merge rewrote a different output than run did${again ? `: ${again}` : ' (same records, different bytes)'}`);
+            failures.push(
+              `transbatch merge rewrote a different output than run did${again ? `: ${again}` : ' (same records, different bytes)'}`,
+            );
           }
         }
       } else if (tr.exitCode === 0) {
@@ -257,7 +267,15 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   const line = (name, n) => {
     const r = stages[name];
     if (!r) return [name, fmt.int(n), '—', '—', '—', '—', '—', '—', '—'];
-    return [name, fmt.int(n), fmt.s(r.seconds), fmt.s(r.cpuSeconds), fmt.int(n / r.seconds), fmt.mb(inputBytes / MiB / r.seconds), fmt.mb(r.maxRssMB)];
+    return [
+      name,
+      fmt.int(n),
+      fmt.s(r.seconds),
+      fmt.s(r.cpuSeconds),
+      fmt.int(n / r.seconds),
+      fmt.mb(inputBytes / MiB / r.seconds),
+      fmt.mb(r.maxRssMB),
+    ];
   };
   const ratios = (ours, naive) => {
     const a = stages[ours];
@@ -298,7 +316,10 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     `scale: ${fmt.int(rows)} rows, input ${(inputBytes / MiB).toFixed(1)} MB (${input.replace(`${root}/`, '')}), ` +
     `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests; ` +
     'echo engine, cache off. MB = 2^20 bytes; MB/s = input bytes / wall seconds; peak RSS from the OS for each child process.';
-  const verdict = failures.length === 0 ? 'correctness: OK (output = input record for record; every stage exited 0)' : `correctness: FAILED\n- ${failures.join('\n- ')}`;
+  const verdict =
+    failures.length === 0
+      ? 'correctness: OK (output = input record for record; every stage exited 0)'
+      : `correctness: FAILED\n- ${failures.join('\n- ')}`;
   return { ok: failures.length === 0, table: [heading, '', table, '', ...notes.map((n) => `note: ${n}`), verdict].join('\n') };
 }
 
