@@ -23,7 +23,7 @@ const root = resolve(here, '..');
 const usage = `usage: node bench/run.mjs [--rows N] [--only SECTION[,SECTION…]] [--keep]
   --rows N     dataset size for the sections that generate data (default: each section's own; scale: 200000)
   --only LIST  run only these sections (comma-separated or repeated): ${SECTIONS.join(', ')}
-  --keep       keep the work dirs (scale: shards, run dir, outputs under bench/.data/)`;
+  --keep       keep the work dirs (scale: shards, run dir, outputs, in $BENCH_WORK_DIR or the OS temp dir)`;
 
 function options() {
   let parsed;
