@@ -1,6 +1,14 @@
 /** Language identification for the checks, with tinyld (offline, statistical). */
-import { detectAll } from 'tinyld';
+import { createRequire } from 'node:module';
 import { primaryLanguage } from './text.js';
+
+type Tinyld = typeof import('tinyld');
+// Loaded on first use: its models take ~50 MB, which processes that never judge a language should not pay.
+let tinyld: Tinyld | undefined;
+const detectAll: Tinyld['detectAll'] = (text, options) => {
+  tinyld ??= createRequire(import.meta.url)('tinyld') as Tinyld;
+  return tinyld.detectAll(text, options);
+};
 
 export type LanguageVerdict = { matches: true } | { matches: false; detected: string };
 
