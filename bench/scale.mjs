@@ -19,7 +19,18 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,6 +134,25 @@ export async function compareRecords(expectedPath, actualPath, fields = FIELDS) 
   }
 }
 
+/**
+ * A private copy of dist/ (with package.json, and node_modules and schema/ linked)
+ * in the work dir: other people rebuild dist/ in this checkout while the bench
+ * runs, and a stage must not pick up half-written files or another version.
+ * Returns the copied CLI and a description of the build.
+ */
+function snapshotCli(work) {
+  const snap = join(work, 'transbatch');
+  mkdirSync(snap);
+  const built = statSync(cli).mtime;
+  cpSync(join(root, 'dist'), join(snap, 'dist'), { recursive: true });
+  copyFileSync(join(root, 'package.json'), join(snap, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(snap, 'node_modules'), 'dir');
+  if (existsSync(join(root, 'schema'))) symlinkSync(join(root, 'schema'), join(snap, 'schema'), 'dir');
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  const commit = head.status === 0 ? head.stdout.trim() : 'unknown';
+  return { cli: join(snap, 'dist', 'cli', 'main.js'), build: `dist/ built ${built.toISOString().slice(0, 19)}Z, HEAD ${commit}` };
+}
+
 function pipelineConfig(work, input) {
   const path = join(work, 'pipeline.yaml');
   writeFileSync(
@@ -203,6 +233,7 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   let requests = null;
   let naiveRequests = null;
   let shards = null;
+  let build = '';
   try {
     // Naive baseline.
     const naiveDir = join(work, 'naive');
@@ -225,6 +256,9 @@ export async function run({ rows = 200_000, keep = false } = {}) {
 
     // transbatch, one child process per stage.
     const cfg = pipelineConfig(work, input);
+    const snapshot = snapshotCli(work);
+    const cli = snapshot.cli;
+    build = snapshot.build;
     const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
     const output = join(work, 'out', 'alpaca.ko.jsonl');
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
@@ -315,7 +349,7 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   const heading =
     `scale: ${fmt.int(rows)} rows, input ${(inputBytes / MiB).toFixed(1)} MB (${input.replace(`${root}/`, '')}), ` +
     `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests; ` +
-    'echo engine, cache off. MB = 2^20 bytes; MB/s = input bytes / wall seconds; peak RSS from the OS for each child process.';
+    `echo engine, cache off; ${build}. MB = 2^20 bytes; MB/s = input bytes / wall seconds; peak RSS from the OS for each child process.`;
   const verdict =
     failures.length === 0
       ? 'correctness: OK (output = input record for record; every stage exited 0)'
