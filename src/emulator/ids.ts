@@ -17,9 +17,13 @@ export function stableToken(...parts: string[]): string {
 
 export const newFileId = (): string => `file-${randomToken(24)}`;
 export const newBatchId = (): string => `batch_${randomToken(24)}`;
+export const newUploadId = (): string => `upload_${randomToken(24)}`;
+export const newPartId = (): string => `part_${randomToken(24)}`;
 
 const FILE_ID = /^file-[A-Za-z0-9]{1,64}$/;
 const BATCH_ID = /^batch_[A-Za-z0-9]{1,64}$/;
+const UPLOAD_ID = /^upload_[A-Za-z0-9]{1,64}$/;
 
 export const isFileId = (id: string): boolean => FILE_ID.test(id);
 export const isBatchId = (id: string): boolean => BATCH_ID.test(id);
+export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);

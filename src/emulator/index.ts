@@ -19,6 +19,7 @@ import type { ServerDeps } from './routes/context.js';
 import { createRequestHandler } from './server.js';
 import { BatchStore } from './store/batch-store.js';
 import { FileStore } from './store/file-store.js';
+import { UploadStore } from './store/upload-store.js';
 import type { EmulatorEvent, EmulatorHandle, EmulatorOptions, ResolvedSettings } from './types.js';
 
 export type { FaultPlan, ResolvedFaultPlan } from './faults.js';
@@ -64,7 +65,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     windowMs: options.limits?.rateWindowMs ?? plan.rate_limits?.window_ms ?? 60_000,
   });
   await mkdir(settings.dataDir, { recursive: true });
-  const [files, batches] = await Promise.all([FileStore.open(settings.dataDir), BatchStore.open(settings.dataDir)]);
+  const [files, batches, uploads] = await Promise.all([
+    FileStore.open(settings.dataDir),
+    BatchStore.open(settings.dataDir),
+    UploadStore.open(settings.dataDir),
+  ]);
   const events: EmulatorEvent[] = [];
   const listeners = new Set<(event: EmulatorEvent) => void>();
   const emit = (event: EmulatorEvent): void => {
@@ -85,7 +90,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     extraDelayMs: plan.delay_ms_per_request,
     emit,
   });
-  const deps: ServerDeps = { settings, files, batches, runner, responder, faults, emit, hangs: new Set(), rateLimits };
+  const deps: ServerDeps = { settings, files, uploads, batches, runner, responder, faults, emit, hangs: new Set(), rateLimits };
 
   const server = createServer(createRequestHandler(deps));
   server.keepAliveTimeout = 5_000;

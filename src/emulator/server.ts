@@ -7,11 +7,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, notFound, rateLimited, serverError, unauthorized } from './http/errors.js';
 import { sendError } from './http/io.js';
-import { isBatchId, isFileId } from './ids.js';
+import { isBatchId, isFileId, isUploadId } from './ids.js';
 import { cancelBatch, createBatch, listBatches, retrieveBatch } from './routes/batches.js';
 import type { RequestNote, RouteHandler, ServerDeps } from './routes/context.js';
 import { createFile, deleteFile, fileContent, listFiles, retrieveFile } from './routes/files.js';
 import { inferenceRoute } from './routes/inference.js';
+import { addUploadPart, cancelUpload, completeUpload, createUpload } from './routes/uploads.js';
 
 interface Route {
   method: string;
@@ -27,6 +28,10 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', pattern: '/v1/files/{id}', idCheck: isFileId, handler: retrieveFile },
   { method: 'GET', pattern: '/v1/files/{id}/content', idCheck: isFileId, handler: fileContent },
   { method: 'DELETE', pattern: '/v1/files/{id}', idCheck: isFileId, handler: deleteFile },
+  { method: 'POST', pattern: '/v1/uploads', handler: createUpload },
+  { method: 'POST', pattern: '/v1/uploads/{id}/parts', idCheck: isUploadId, handler: addUploadPart },
+  { method: 'POST', pattern: '/v1/uploads/{id}/complete', idCheck: isUploadId, handler: completeUpload },
+  { method: 'POST', pattern: '/v1/uploads/{id}/cancel', idCheck: isUploadId, handler: cancelUpload },
   { method: 'POST', pattern: '/v1/batches', handler: createBatch },
   { method: 'GET', pattern: '/v1/batches', handler: listBatches },
   { method: 'GET', pattern: '/v1/batches/{id}', idCheck: isBatchId, handler: retrieveBatch },

@@ -7,11 +7,13 @@ import type { RateLimits } from '../rate-limits.js';
 import type { Responder } from '../responder.js';
 import type { BatchStore } from '../store/batch-store.js';
 import type { FileStore } from '../store/file-store.js';
+import type { UploadStore } from '../store/upload-store.js';
 import type { EmulatorEvent, ResolvedSettings } from '../types.js';
 
 export interface ServerDeps {
   settings: ResolvedSettings;
   files: FileStore;
+  uploads: UploadStore;
   batches: BatchStore;
   runner: BatchRunner;
   responder: Responder;
