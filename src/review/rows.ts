@@ -69,7 +69,7 @@ interface ReviewUnit extends UnitResult {
 function reviewUnits(state: RunState): IterableIterator<ReviewUnit> {
   return state.db
     .prepare(
-      `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail, r.attempts
+      `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail, u.pack_key, r.attempts
        FROM units u JOIN requests r ON r.id = u.request_id
        ORDER BY u.row, u.cell, u.lang, u.chunk`,
     )
