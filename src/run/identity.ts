@@ -20,7 +20,14 @@ export function runIdentity(config: PipelineConfig, inputSha256: string): string
     split: config.split,
     checks: config.checks,
     check_options: config.check_options,
-    provider: { kind: config.provider.kind, base_url: config.provider.base_url ?? null },
+    provider: {
+      kind: config.provider.kind,
+      base_url: config.provider.base_url ?? null,
+      // Azure: another resource, deployment or API version is another run (batches live per resource).
+      endpoint: config.provider.endpoint ?? null,
+      deployment: config.provider.deployment ?? null,
+      api_version: config.provider.api_version ?? null,
+    },
     batch: { max_requests_per_file: config.batch.max_requests_per_file, max_bytes_per_file: config.batch.max_bytes_per_file },
   };
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 32);

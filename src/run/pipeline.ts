@@ -9,7 +9,7 @@ import { checkOptions } from '../check/index.js';
 import { effectiveChecks } from '../collect/effective-checks.js';
 import { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
-import { describeEstimate, estimateCost, formatUsd } from '../cost/estimate.js';
+import { type CostEstimate, describeEstimate, estimateCost, formatUsd } from '../cost/estimate.js';
 import { TransbatchError } from '../errors.js';
 import { type MergeSummary, mergeOutputs } from '../merge/merge.js';
 import { openProvider } from '../provider/client.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   pollIntervalMs?: number;
   /** Refuse to submit when the estimated batch cost of what is left to send is above this. */
   maxCostUsd?: number;
+  /** Asked (after the --max-cost check) before anything is sent; false refuses with nothing submitted. */
+  confirmCost?: (estimate: CostEstimate) => Promise<boolean>;
   log: (message: string) => void;
   progress: ProgressReporter;
   toolVersion: string;
@@ -49,30 +51,49 @@ export async function runPipeline(config: PipelineConfig, options: RunOptions): 
   try {
     const done = alreadyFinished(workspace);
     if (done) return done;
-    const prepared = await ensurePrepared(workspace, (rows) => options.log(`prepared ${rows} rows`));
+    let preparedNow = false;
+    const prepared = await ensurePrepared(workspace, (rows) => {
+      preparedNow = true;
+      if (options.progress.stage) options.progress.stage({ stage: 'prepare', done: rows });
+      else options.log(`prepared ${rows} rows`);
+    });
+    if (preparedNow) options.progress.stage?.({ stage: 'prepare', done: prepared.rows, total: prepared.rows });
     const estimate = estimateCost(config, workspace.state, prepared);
     const nothingSent = workspace.state.shards().every((shard) => shard.status === 'built');
     if (nothingSent) for (const line of describeEstimate(estimate)) options.log(line);
-    if (options.maxCostUsd !== undefined && nothingSent && estimate.billableRequests > 0) {
-      if (estimate.batchUsd === null) {
-        throw new TransbatchError('cost', `--max-cost: no price is known for model "${config.model}"; set cost.price in the config`, {
-          file: config.configPath,
-        });
+    if (nothingSent && estimate.billableRequests > 0) {
+      if (options.maxCostUsd !== undefined) {
+        if (estimate.batchUsd === null) {
+          throw new TransbatchError('cost', `--max-cost: no price is known for model "${config.model}"; set cost.price in the config`, {
+            file: config.configPath,
+          });
+        }
+        if (estimate.batchUsd > options.maxCostUsd) {
+          throw new TransbatchError(
+            'cost',
+            `the estimated cost ${formatUsd(estimate.batchUsd)} is above --max-cost ${formatUsd(options.maxCostUsd)}; nothing was submitted`,
+          );
+        }
       }
-      if (estimate.batchUsd > options.maxCostUsd) {
-        throw new TransbatchError(
-          'cost',
-          `the estimated cost ${formatUsd(estimate.batchUsd)} is above --max-cost ${formatUsd(options.maxCostUsd)}; nothing was submitted`,
-        );
+      if (options.confirmCost && !(await options.confirmCost(estimate))) {
+        throw new TransbatchError('cost', `not confirmed (estimated cost ${formatUsd(estimate.batchUsd)}); nothing was submitted`);
       }
     }
+    // What report.json compares the actual cost with: the estimate made before the first request was sent.
+    if (nothingSent) workspace.state.setMeta('estimate', JSON.stringify(estimate));
 
     const open = workspace.state.shards().some((shard) => shard.status !== 'collected') || workspace.state.hasRetries();
     if (open) {
       const outcome = await sendAndCollect(workspace, options);
       if (outcome === 'pending') return { kind: 'pending', reason: options.noWait ? 'no-wait' : 'interrupted' };
     }
-    return { kind: 'finished', ...(await mergeAndReport(workspace, options.toolVersion)), alreadyDone: false };
+    return {
+      kind: 'finished',
+      ...(await mergeAndReport(workspace, options.toolVersion, (rows) =>
+        options.progress.stage?.({ stage: 'merge', done: rows, total: prepared.rows }),
+      )),
+      alreadyDone: false,
+    };
   } finally {
     options.progress.stop();
     workspace.close();
@@ -155,10 +176,14 @@ async function sendAndCollect(workspace: RunWorkspace, options: RunOptions): Pro
 }
 
 /** Merges every output, writes report and manifest, fills the response cache. */
-export async function mergeAndReport(workspace: RunWorkspace, toolVersion: string): Promise<{ report: RunReport; merge: MergeSummary }> {
+export async function mergeAndReport(
+  workspace: RunWorkspace,
+  toolVersion: string,
+  onProgress?: (rows: number) => void,
+): Promise<{ report: RunReport; merge: MergeSummary }> {
   const { config, state } = workspace;
   state.event('merge.started');
-  const merge = await mergeOutputs(config, state);
+  const merge = await mergeOutputs(config, state, onProgress);
   const report = buildReport(config, state, merge);
   await writeRunFiles(config, state, report, merge, toolVersion);
   if (workspace.cache) {

@@ -44,8 +44,10 @@ function requestTokens(built: BuiltBody, text: string, ratio: number): { input: 
   return { input: built.headTokens + userTokens, output: Math.ceil(textTokens * ratio) };
 }
 
+/** Azure names the model by its deployment: with `provider.deployment`, batch lines carry it as `body.model`. */
 export function requestSettings(config: PipelineConfig): RequestSettings {
-  return { model: config.model, params: config.request, prompt: promptSettings(config) };
+  const model = config.provider.kind === 'azure' && config.provider.deployment ? config.provider.deployment : config.model;
+  return { model, params: config.request, prompt: promptSettings(config) };
 }
 
 export async function prepareRequests(config: PipelineConfig, state: RunState, options: PrepareOptions): Promise<PrepareSummary> {

@@ -16,13 +16,37 @@ export interface RunReport {
   requests: { total: number; done: number; rejected: number; cached: number; units: number };
   batches: number;
   tokens: { input: number; output: number };
+  /** At batch prices, from the usage the API returned (sync runs too, for comparison with the estimate). */
   cost_usd_batch: number | null;
+  /** The batch-price estimate made before the first request was sent (null: unknown price, or no estimate stored). */
+  cost_usd_estimated: number | null;
+  /** (actual − estimated) / estimated; null when either is unknown or the estimate is 0. */
+  estimate_error: number | null;
+}
+
+/** The estimate `run` stored in the state meta when it started sending. */
+function storedEstimateUsd(state: RunState): number | null {
+  const raw = state.getMeta('estimate');
+  if (!raw) return null;
+  try {
+    const estimate = JSON.parse(raw) as { batchUsd?: unknown };
+    return typeof estimate.batchUsd === 'number' ? estimate.batchUsd : null;
+  } catch {
+    return null;
+  }
+}
+
+export function estimateError(actual: number | null, estimated: number | null): number | null {
+  if (actual === null || estimated === null || estimated <= 0) return null;
+  return (actual - estimated) / estimated;
 }
 
 export function buildReport(config: PipelineConfig, state: RunState, merge: MergeSummary): RunReport {
   const counts = state.requestCounts();
   const totals = state.tokenTotals();
   const price = priceOf(config.model, config.cost.price);
+  const actual = price ? costUsd(price, totals.promptTokens, totals.completionTokens, true) : null;
+  const estimated = storedEstimateUsd(state);
   return {
     rows_in: merge.rowsIn,
     rows_out: Object.fromEntries(merge.files.map((file) => [file.path, file.rows])),
@@ -31,7 +55,9 @@ export function buildReport(config: PipelineConfig, state: RunState, merge: Merg
     requests: { total: totals.requests, done: counts.done, rejected: counts.rejected, cached: totals.cached, units: state.unitCount() },
     batches: state.shards().filter((shard) => shard.batch_id !== null).length,
     tokens: { input: totals.promptTokens, output: totals.completionTokens },
-    cost_usd_batch: price ? costUsd(price, totals.promptTokens, totals.completionTokens, true) : null,
+    cost_usd_batch: actual,
+    cost_usd_estimated: estimated,
+    estimate_error: estimateError(actual, estimated),
   };
 }
 
