@@ -72,7 +72,11 @@ function isAlive(pid: number): boolean {
 }
 
 /** One output config expands to a file per language (`replace`) or one file for all (`columns`). */
-function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<string, FileTarget> {
+function openTargets(
+  output: ResolvedOutput,
+  languages: readonly string[],
+  columns: readonly string[] | undefined,
+): Map<string, FileTarget> {
   const targets = new Map<string, FileTarget>();
   const keys = output.mode === 'replace' ? languages : ['*'];
   for (const key of keys) {
@@ -82,7 +86,7 @@ function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<
     removeStaleTemps(rejectsPath);
     targets.set(key, {
       summary: { path, rejectsPath, rows: 0, rejected: 0 },
-      writer: openRecordWriter(path, output.format),
+      writer: openRecordWriter(path, output.format, columns ? { columns } : {}),
       rejects: openRecordWriter(rejectsPath, 'jsonl'),
     });
   }
@@ -92,7 +96,16 @@ function openTargets(output: ResolvedOutput, languages: readonly string[]): Map<
 export async function mergeOutputs(config: PipelineConfig, state: RunState, onProgress?: (rows: number) => void): Promise<MergeSummary> {
   const split = splitSettings(config);
   const languages = config.target_languages;
-  const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages) }));
+  // The first row fixes the columns of CSV outputs, so a file whose rows were all rejected still has its header.
+  const records = readRecords(config.input.path, config.input.format)[Symbol.asyncIterator]();
+  const first = await records.next();
+  const columnsOf = (output: ResolvedOutput): string[] | undefined => {
+    if (first.done || output.format !== 'csv') return undefined;
+    const record = first.value.record;
+    if (output.mode === 'replace') return Object.keys(record);
+    return Object.keys(applyColumns(record, occurrencesOf(record, split), languages, new Map()));
+  };
+  const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages, columnsOf(output)) }));
   const allTargets = outputs.flatMap(({ targets }) => [...targets.values()]);
   const summary: MergeSummary = { rowsIn: 0, files: allTargets.map((target) => target.summary), rejectsByReason: {}, rowsComplete: 0 };
   const results = state.unitResults();
@@ -106,7 +119,8 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
   });
 
   try {
-    for await (const { index, record } of readRecords(config.input.path, config.input.format)) {
+    for (let next = first; !next.done; next = await records.next()) {
+      const { index, record } = next.value;
       const rowResults: UnitResult[] = [];
       while (pending && pending.row === index) {
         rowResults.push(pending);
@@ -164,6 +178,7 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
     }
   } catch (error) {
     results.return?.();
+    await records.return?.();
     await Promise.all(allTargets.flatMap((target) => [target.writer.abort(), target.rejects.abort()]));
     throw error;
   }
