@@ -190,7 +190,11 @@ describe('the confirmation', () => {
   });
 
   it('an answer split across chunks is read up to the newline', async () => {
-    expect((await ask((input) => (input.write('ye'), input.write('s\nmore')))).answer).toBe(true);
+    const split = await ask((input) => {
+      input.write('ye');
+      input.write('s\nmore');
+    });
+    expect(split.answer).toBe(true);
   });
 
   it('"n", an empty line and EOF refuse', async () => {
