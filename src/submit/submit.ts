@@ -6,19 +6,25 @@
  * and matched by metadata, so a batch the server created while the client
  * did not hear back is adopted instead of duplicated.
  */
-import { createReadStream } from 'node:fs';
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { CHAT_COMPLETIONS_URL } from '../build/request.js';
 import type { RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';
 import { findBatchesByMetadata } from './reconcile.js';
+import { uploadBatchFile } from './upload.js';
 
 export interface SubmitContext {
   client: OpenAI;
   state: RunState;
   runId: string;
   log: (message: string) => void;
+  /**
+   * Whether shards above a few MB go through the Uploads API (streamed in
+   * parts) instead of one `files.create` (which the SDK buffers whole).
+   * Default: yes, except for `AzureOpenAI` clients.
+   */
+  useUploadsApi?: boolean;
 }
 
 export function batchMetadata(runId: string, shard: ShardRow): Record<string, string> {
@@ -26,18 +32,24 @@ export function batchMetadata(runId: string, shard: ShardRow): Record<string, st
 }
 
 /**
- * Uploads a shard. The SDK never retries a request with a streaming body (the
- * stream is spent), so transient failures (429, 5xx, connection) are retried
- * here, each time with a fresh stream of the file. A lost answer at worst
- * leaves an unused file on the account; a file costs nothing.
+ * Uploads a shard through `uploadBatchFile`: one `files.create` for small
+ * shards, the Uploads API in parts (each part retried there) for big ones, so
+ * the shard is never held in memory. The SDK never retries a request with a
+ * streaming body (the stream is spent), so transient failures of the whole
+ * upload (429, 5xx, connection) are retried here, each time from the file. A
+ * lost answer at worst leaves an unused file on the account; a file costs
+ * nothing.
  */
 export async function uploadShard(context: SubmitContext, shard: ShardRow, maxTries = 6): Promise<void> {
   const { client, state } = context;
   state.event('upload.started', { shard: shard.number });
-  let file: Awaited<ReturnType<OpenAI['files']['create']>>;
+  let file: Awaited<ReturnType<typeof uploadBatchFile>>;
   for (let attempt = 1; ; attempt++) {
     try {
-      file = await client.files.create({ file: createReadStream(shard.path), purpose: 'batch' });
+      file = await uploadBatchFile(client, shard.path, {
+        log: context.log,
+        ...(context.useUploadsApi === undefined ? {} : { useUploadsApi: context.useUploadsApi }),
+      });
       break;
     } catch (error) {
       if (attempt >= maxTries || !isRetryable(error)) throw error;

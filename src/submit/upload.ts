@@ -1,0 +1,130 @@
+/**
+ * Uploads a batch input file without holding it in memory. The `openai` SDK
+ * reads a whole `ReadStream` (or `fs.openAsBlob`) into memory before it sends
+ * `files.create`, so a 190 MB shard would cost ~200 MB of RSS. Files up to
+ * `threshold` still go through one `files.create`; bigger ones go through the
+ * Uploads API (`uploads.create` → `uploads.parts.create` per part →
+ * `uploads.complete`). Each part is a `File` over a slice of the
+ * file-backed `fs.openAsBlob` Blob: the SDK appends a `File` to its form as
+ * is, and fetch streams the slice from disk, so no part is ever copied into
+ * memory (measured: ~35 MB RSS growth for a 190 MB file, against ~100 MB
+ * with an 8 MB Buffer per part, whose several copies the GC frees late).
+ * Each part is retried on 429, 5xx and connection errors, honouring
+ * Retry-After (the slice is re-read from disk); the md5 of the whole file
+ * goes with `complete`, so the server checks the assembled bytes.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import OpenAI, { AzureOpenAI } from 'openai';
+import type { FileObject } from 'openai/resources/files';
+
+/** Files up to this size go through one plain `files.create`. */
+export const DEFAULT_UPLOAD_THRESHOLD = 8 * 1024 * 1024;
+/** Bytes per Uploads API part (the API allows up to 64 MB). */
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+
+export interface UploadOptions {
+  /** Above this many bytes, use the Uploads API (default 8 MB). */
+  threshold?: number;
+  /** Bytes per part (default 8 MB, at most 64 MB). */
+  partBytes?: number;
+  /**
+   * Whether the provider has the Uploads API; default: every client except
+   * `AzureOpenAI` (Azure's Batch API documents only `files.create`).
+   */
+  useUploadsApi?: boolean;
+  /** Tries per part (default 6). */
+  maxTries?: number;
+  /** Name sent as the file name (default: the file's base name). */
+  filename?: string;
+  log?: (message: string) => void;
+  /** Between retries; tests shorten it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function supportsUploadsApi(client: OpenAI): boolean {
+  return !(client instanceof AzureOpenAI);
+}
+
+export async function uploadBatchFile(client: OpenAI, path: string, options: UploadOptions = {}): Promise<FileObject> {
+  const { size } = await stat(path);
+  const threshold = options.threshold ?? DEFAULT_UPLOAD_THRESHOLD;
+  const useUploads = options.useUploadsApi ?? supportsUploadsApi(client);
+  if (!useUploads || size <= threshold) return client.files.create({ file: createReadStream(path), purpose: 'batch' });
+  return uploadInParts(client, path, size, options);
+}
+
+async function uploadInParts(client: OpenAI, path: string, size: number, options: UploadOptions): Promise<FileObject> {
+  const partBytes = Math.min(Math.max(options.partBytes ?? DEFAULT_PART_BYTES, 1), 64 * 1024 * 1024);
+  const filename = options.filename ?? basename(path);
+  const upload = await client.uploads.create({ bytes: size, filename, mime_type: 'application/jsonl', purpose: 'batch' });
+  const md5 = createHash('md5');
+  const partIds: string[] = [];
+  // File-backed: a slice reads its range from disk when sent, and fails if the file changed since.
+  const whole = await openAsBlob(path);
+  try {
+    for (let offset = 0, number = 1; offset < size; offset += partBytes, number += 1) {
+      const end = Math.min(offset + partBytes, size);
+      await hashRange(md5, path, offset, end);
+      const data = new File([whole.slice(offset, end)], `${filename}.part${number}`, { type: 'application/octet-stream' });
+      const part = await withRetries(
+        () => client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 }),
+        `part ${number} of ${filename}`,
+        options,
+      );
+      partIds.push(part.id);
+    }
+  } catch (error) {
+    await client.uploads.cancel(upload.id).catch(() => undefined);
+    throw error;
+  }
+  const completed = await client.uploads.complete(upload.id, { part_ids: partIds, md5: md5.digest('hex') });
+  if (completed.status !== 'completed' || !completed.file) {
+    throw new Error(`upload ${upload.id} of ${filename} ended ${completed.status} without a file`);
+  }
+  return completed.file;
+}
+
+async function hashRange(hash: ReturnType<typeof createHash>, path: string, start: number, end: number): Promise<void> {
+  const stream = createReadStream(path, { start, end: end - 1, highWaterMark: 1024 * 1024 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+}
+
+async function withRetries<T>(call: () => Promise<T>, what: string, options: UploadOptions): Promise<T> {
+  const maxTries = options.maxTries ?? 6;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= maxTries || !isRetryableUploadError(error)) throw error;
+      const delayMs = uploadRetryDelayMs(error, attempt);
+      options.log?.(`upload of ${what} failed (${describe(error)}); retrying in ${Math.round(delayMs / 1000)}s`);
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** 408/409/429/5xx and connection errors (no status). */
+export function isRetryableUploadError(error: unknown): boolean {
+  if (error instanceof OpenAI.APIUserAbortError) return false;
+  const status = (error as { status?: number }).status;
+  return status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** The server's Retry-After (seconds, 0 included) wins; else exponential backoff from 500 ms. */
+export function uploadRetryDelayMs(error: unknown, attempt: number): number {
+  const headers = (error as { headers?: Headers }).headers;
+  const header = headers?.get?.('retry-after');
+  const retryAfter = header === null || header === undefined || header.trim() === '' ? Number.NaN : Number(header);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return Math.min(retryAfter * 1000, 60_000);
+  return Math.min(500 * 2 ** (attempt - 1), 30_000);
+}
+
+function describe(error: unknown): string {
+  const status = (error as { status?: number }).status;
+  const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+  return status ? `${status} ${message}` : message;
+}
