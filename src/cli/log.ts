@@ -16,8 +16,21 @@ export interface Logger {
 
 const STYLES = { red: [31, 39], yellow: [33, 39], dim: [2, 22], bold: [1, 22], green: [32, 39] } as const;
 
-export function createLogger(io: CliIo, options: { quiet?: boolean; secrets?: readonly string[] } = {}): Logger {
-  const colour = io.isTty && !('NO_COLOR' in io.env);
+/** Colours only on a TTY and never with NO_COLOR (https://no-color.org). */
+export function colourEnabled(io: CliIo): boolean {
+  return io.isTty && !('NO_COLOR' in io.env);
+}
+
+export interface LoggerOptions {
+  quiet?: boolean;
+  secrets?: readonly string[];
+  /** Where stderr lines go (default io.stderr); a live progress display passes its own so lines print above the bars. */
+  writeLine?: (line: string) => void;
+}
+
+export function createLogger(io: CliIo, options: LoggerOptions = {}): Logger {
+  const colour = colourEnabled(io);
+  const line = options.writeLine ?? ((text: string) => io.stderr.write(`${text}\n`));
   const paint = (style: keyof typeof STYLES, text: string) =>
     colour ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
   const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 6);
@@ -26,10 +39,10 @@ export function createLogger(io: CliIo, options: { quiet?: boolean; secrets?: re
   return {
     quiet,
     info: (message) => {
-      if (!quiet) io.stderr.write(`${redact(message)}\n`);
+      if (!quiet) line(redact(message));
     },
-    warn: (message) => io.stderr.write(`${paint('yellow', 'warning:')} ${redact(message)}\n`),
-    error: (message) => io.stderr.write(`${paint('red', 'error:')} ${redact(message)}\n`),
+    warn: (message) => line(`${paint('yellow', 'warning:')} ${redact(message)}`),
+    error: (message) => line(`${paint('red', 'error:')} ${redact(message)}`),
     out: (text) => io.stdout.write(`${redact(text)}\n`),
   };
 }
