@@ -52,7 +52,7 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
 
   for (;;) {
     if (options.signal.aborted) return 'pending';
-    await submitReady(submit, config, state.shards());
+    await submitReady(submit, config, state.shards(), options.progress);
     if (options.noWait) return state.shards().some(isOpen) ? 'pending' : 'finished';
 
     let changed = false;
@@ -76,6 +76,7 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
       });
       if (TERMINAL.has(batch.status)) {
         await collectBatch(collect, state.shard(shard.number), batch);
+        reportStage(options.progress, 'download', state.shards());
         changed = true;
       }
     }
@@ -107,7 +108,7 @@ function isOpen(shard: ShardRow): boolean {
   return shard.status !== 'collected';
 }
 
-async function submitReady(context: SubmitContext, config: PipelineConfig, shards: ShardRow[]): Promise<void> {
+async function submitReady(context: SubmitContext, config: PipelineConfig, shards: ShardRow[], progress: ProgressReporter): Promise<void> {
   const inFlight = shards.filter((s) => s.status === 'submitted');
   let slots = config.batch.max_in_flight - inFlight.length;
   let tokensInFlight = inFlight.reduce((sum, s) => sum + s.input_tokens, 0);
@@ -119,7 +120,10 @@ async function submitReady(context: SubmitContext, config: PipelineConfig, shard
     if (shard.not_before > now) continue;
     // A shard alone over the budget still goes when nothing else is in flight.
     if (tokensInFlight > 0 && tokensInFlight + shard.input_tokens > budget) return;
-    if (shard.status === 'built') await uploadShard(context, shard);
+    if (shard.status === 'built') {
+      await uploadShard(context, shard);
+      reportStage(progress, 'upload', context.state.shards());
+    }
     await createShardBatch(context, context.state.shard(shard.number));
     slots--;
     tokensInFlight += shard.input_tokens;
@@ -131,6 +135,20 @@ function nextWakeMs(shards: ShardRow[], pollIntervalMs: number): number {
   const waiting = shards.filter((s) => s.status === 'uploaded' && s.not_before > now).map((s) => (s.not_before - now) * 1000);
   if (shards.some((s) => s.status === 'submitted')) return pollIntervalMs;
   return waiting.length > 0 ? Math.max(50, Math.min(...waiting)) : pollIntervalMs;
+}
+
+/** Upload: shards past `built`; download: shards collected — with their bytes. */
+function reportStage(progress: ProgressReporter, stage: 'upload' | 'download', shards: ShardRow[]): void {
+  if (!progress.stage) return;
+  const passed = shards.filter((s) => (stage === 'upload' ? s.status !== 'built' : s.status === 'collected'));
+  progress.stage({
+    stage,
+    done: passed.length,
+    total: shards.length,
+    ...(stage === 'upload'
+      ? { bytes: { done: passed.reduce((sum, s) => sum + s.bytes, 0), total: shards.reduce((sum, s) => sum + s.bytes, 0) } }
+      : {}),
+  });
 }
 
 function reportProgress(progress: ProgressReporter, shards: ShardRow[]): void {
