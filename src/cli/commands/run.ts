@@ -5,11 +5,11 @@ import { TransbatchError } from '../../errors.js';
 import { askYesNo, confirmDecision } from '../../run/confirm.js';
 import { runPipeline } from '../../run/pipeline.js';
 import { TOOL_VERSION } from '../../version.js';
-import { createWaitProgress } from '../../wait/progress.js';
 import type { CommandContext } from '../cli.js';
 import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
 import { EXIT } from '../context.js';
-import { createLogger } from '../log.js';
+import { colourEnabled, createLogger } from '../log.js';
+import { createProgress } from '../progress.js';
 import { describeFinished } from '../summary.js';
 
 interface RunArgs extends PipelineArgs {
@@ -40,7 +40,13 @@ export function runCommand(context: CommandContext): CommandModule<object, RunAr
         }) as never,
     handler: async (args) => {
       const secrets: string[] = [];
-      const log = createLogger(context.io, { quiet: args.quiet ?? false, secrets });
+      const progress = createProgress({
+        stream: context.io.stderr,
+        tty: context.io.isTty,
+        quiet: args.quiet ?? false,
+        colour: colourEnabled(context.io),
+      });
+      const log = createLogger(context.io, { quiet: args.quiet ?? false, secrets, writeLine: progress.log });
       const config = configFromArgs(args, context.io.env);
       let pollIntervalMs: number | undefined;
       if (args['poll-interval'] !== undefined) {
@@ -70,7 +76,7 @@ export function runCommand(context: CommandContext): CommandModule<object, RunAr
         ...(maxCostUsd !== undefined ? { maxCostUsd } : {}),
         confirmCost,
         log: log.info,
-        progress: createWaitProgress({ stream: context.io.stderr, tty: context.io.isTty, quiet: log.quiet }),
+        progress,
         toolVersion: TOOL_VERSION,
         onSecrets: (found) => secrets.push(...found),
       });
