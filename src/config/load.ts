@@ -142,6 +142,17 @@ export function resolvePipelineConfig(
     return { path, format: formatFromPath(output.path, output.format, `${key}.path`, configPath), mode: output.mode };
   });
 
+  // Outputs that differ only by extension share a rejects file; that only works when they reject the same rows.
+  const rejectsModes = new Map<string, string>();
+  for (const output of outputs) {
+    const rejects = rejectsPathFor(output.path);
+    const seen = rejectsModes.get(rejects);
+    if (seen !== undefined && seen !== output.mode) {
+      throw fail('output', `two outputs with different modes would share the rejects file ${rejects}; give them different names`);
+    }
+    rejectsModes.set(rejects, output.mode);
+  }
+
   for (const lang of Object.keys(parsed.language_names)) {
     if (!parsed.target_languages.includes(lang) && lang !== parsed.source_language) {
       throw fail(`language_names.${lang}`, `"${lang}" is neither a target language nor the source language`);

@@ -37,7 +37,17 @@ export interface MergeSummary {
 interface FileTarget {
   summary: OutputFileSummary;
   writer: RecordWriter;
-  rejects: RecordWriter;
+  rejects: RejectsFile;
+}
+
+/**
+ * Outputs that differ only in their extension (`a.ko.jsonl`, `a.ko.parquet`)
+ * share one rejects file: the same rows are rejected for both, so each row
+ * is written once.
+ */
+interface RejectsFile {
+  writer: RecordWriter;
+  lastRow: number;
 }
 
 /**
@@ -76,6 +86,7 @@ function openTargets(
   output: ResolvedOutput,
   languages: readonly string[],
   columns: readonly string[] | undefined,
+  rejectsFiles: Map<string, RejectsFile>,
 ): Map<string, FileTarget> {
   const targets = new Map<string, FileTarget>();
   const keys = output.mode === 'replace' ? languages : ['*'];
@@ -83,11 +94,16 @@ function openTargets(
     const path = key === '*' ? output.path : outputPathFor(output, key);
     const rejectsPath = rejectsPathFor(path);
     removeStaleTemps(path);
-    removeStaleTemps(rejectsPath);
+    let rejects = rejectsFiles.get(rejectsPath);
+    if (!rejects) {
+      removeStaleTemps(rejectsPath);
+      rejects = { writer: openRecordWriter(rejectsPath, 'jsonl'), lastRow: -1 };
+      rejectsFiles.set(rejectsPath, rejects);
+    }
     targets.set(key, {
       summary: { path, rejectsPath, rows: 0, rejected: 0 },
       writer: openRecordWriter(path, output.format, columns ? { columns } : {}),
-      rejects: openRecordWriter(rejectsPath, 'jsonl'),
+      rejects,
     });
   }
   return targets;
@@ -105,7 +121,8 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
     if (output.mode === 'replace') return Object.keys(record);
     return Object.keys(applyColumns(record, occurrencesOf(record, split), languages, new Map()));
   };
-  const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages, columnsOf(output)) }));
+  const rejectsFiles = new Map<string, RejectsFile>();
+  const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages, columnsOf(output), rejectsFiles) }));
   const allTargets = outputs.flatMap(({ targets }) => [...targets.values()]);
   const summary: MergeSummary = { rowsIn: 0, files: allTargets.map((target) => target.summary), rejectsByReason: {}, rowsComplete: 0 };
   const results = state.unitResults();
@@ -148,7 +165,7 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
               await target.writer.write(applyReplace(record, occurrences, texts));
               target.summary.rows++;
             } else {
-              await target.rejects.write(rejectLine(index, record, translation.failed.get(lang) ?? []));
+              await writeReject(target.rejects, index, () => rejectLine(index, record, translation.failed.get(lang) ?? []));
               target.summary.rejected++;
             }
           }
@@ -158,7 +175,7 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
             await target.writer.write(applyColumns(record, occurrences, languages, translation.complete));
             target.summary.rows++;
           } else {
-            await target.rejects.write(rejectLine(index, record, [...translation.failed.values()].flat()));
+            await writeReject(target.rejects, index, () => rejectLine(index, record, [...translation.failed.values()].flat()));
             target.summary.rejected++;
           }
         }
@@ -172,16 +189,23 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
         `the run state has results for row ${pending.row} beyond the end of the input; the input changed: run again to start a new run`,
       );
     }
-    for (const target of allTargets) {
-      await target.writer.close();
-      await target.rejects.close();
-    }
+    for (const target of allTargets) await target.writer.close();
+    for (const rejects of rejectsFiles.values()) await rejects.writer.close();
   } catch (error) {
     results.return?.();
     await records.return?.();
-    await Promise.all(allTargets.flatMap((target) => [target.writer.abort(), target.rejects.abort()]));
+    await Promise.all([
+      ...allTargets.map((target) => target.writer.abort()),
+      ...[...rejectsFiles.values()].map((rejects) => rejects.writer.abort()),
+    ]);
     throw error;
   }
   onProgress?.(summary.rowsIn);
   return summary;
+}
+
+async function writeReject(rejects: RejectsFile, row: number, line: () => DataRecord): Promise<void> {
+  if (rejects.lastRow === row) return;
+  rejects.lastRow = row;
+  await rejects.writer.write(line());
 }
