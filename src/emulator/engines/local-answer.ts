@@ -34,10 +34,7 @@ function transformContent(text: string, jsonMode: boolean, transform: (text: str
   }
 }
 
-/**
- * `countCompletion` defaults to exact counting; the pseudo engine passes an
- * estimate because its accented output is slow to tokenize exactly.
- */
+/** Usage is the cheap deterministic estimate of `usage.ts` (per message, plus chat overheads). */
 export function answerLocally(
   body: ChatCompletionCreateParams,
   transform: (text: string) => string,

@@ -1,22 +1,28 @@
 /**
- * Token counts for realistic `usage`. Exact (gpt-tokenizer, o200k) for texts up
- * to a few KB; longer texts use a chars/4 estimate because exact counting of
- * big payloads would dominate the batch hot path.
+ * Token counts for realistic `usage`, estimated cheaply and deterministically:
+ * exact counting (gpt-tokenizer) cost more CPU than everything else the
+ * emulator does for a batch line. The estimate is the one `prepare` uses for
+ * budgets (`approximateTokens` in src/split/tokens.ts, not imported so the
+ * emulator never loads the tokenizer): o200k_base averages about 4.2
+ * characters a token on ASCII prose and 0.65 tokens per character in scripts
+ * like Hangul, kana or CJK. Chat adds 3 tokens per message and 3 to prime the
+ * answer, as OpenAI's own counting guide does.
  */
-import { countTokens } from 'gpt-tokenizer';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
-const EXACT_LIMIT_CHARS = 4096;
-const TOKENS_PER_MESSAGE = 4;
+const TOKENS_PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
 
 export function countTextTokens(text: string): number {
-  if (text.length === 0) return 0;
-  if (text.length > EXACT_LIMIT_CHARS) return Math.ceil(text.length / 4);
-  return countTokens(text);
+  const length = text.length;
+  if (length === 0) return 0;
+  let ascii = 0;
+  for (let index = 0; index < length; index++) if (text.charCodeAt(index) < 128) ascii++;
+  return Math.ceil(ascii / 4.2 + (length - ascii) * 0.65);
 }
 
-/** Cheap estimate, for queue accounting during validation. */
-export const estimateTextTokens = (text: string): number => Math.ceil(text.length / 4);
+/** Same estimate, kept as its own name for queue accounting during validation. */
+export const estimateTextTokens = countTextTokens;
 
 export function messageText(message: ChatCompletionMessageParam): string {
   const content = message.content;
@@ -28,7 +34,7 @@ export function messageText(message: ChatCompletionMessageParam): string {
 }
 
 export function promptTokens(messages: readonly ChatCompletionMessageParam[], count: (text: string) => number = countTextTokens): number {
-  let total = 3;
+  let total = REPLY_PRIMING;
   for (const message of messages) total += TOKENS_PER_MESSAGE + count(messageText(message));
   return total;
 }
