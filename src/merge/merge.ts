@@ -10,6 +10,7 @@ import type { PipelineConfig, ResolvedOutput } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
 import { readRecords } from '../read/index.js';
 import type { DataRecord } from '../read/types.js';
+import { isAlive } from '../run/lock.js';
 import { occurrencesOf, splitSettings } from '../split/cells.js';
 import type { RunState } from '../state/run-state.js';
 import type { UnitResult } from '../state/types.js';
@@ -69,15 +70,6 @@ function removeStaleTemps(path: string): void {
     const pid = Number(name.slice(prefix.length));
     if (!Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && isAlive(pid))) continue;
     rmSync(join(dirname(path), name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

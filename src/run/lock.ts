@@ -26,7 +26,8 @@ export function acquireRunLock(runDir: string): () => void {
   throw new TransbatchError('state', `cannot lock the run dir ${runDir}`, { file: path });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
