@@ -7,17 +7,16 @@ import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { outputPathFor, rejectsPathFor } from '../config/load.js';
 import type { PipelineConfig, ResolvedOutput } from '../config/types.js';
-import { TransbatchError } from '../errors.js';
 import { readRecords } from '../read/index.js';
-import type { DataRecord } from '../read/types.js';
+import type { DataRecord, SourceRecord } from '../read/types.js';
 import { isAlive } from '../run/lock.js';
 import { occurrencesOf, splitSettings } from '../split/cells.js';
 import type { RunState } from '../state/run-state.js';
-import type { UnitResult } from '../state/types.js';
 import { openRecordWriter } from '../write/index.js';
 import type { RecordWriter } from '../write/types.js';
 import { applyColumns, applyReplace } from './apply.js';
 import { type CellFailure, translateRow } from './assemble.js';
+import { joinRowsWithUnits } from './join-rows.js';
 
 export interface OutputFileSummary {
   path: string;
@@ -117,8 +116,6 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
   const outputs = config.outputs.map((output) => ({ output, targets: openTargets(output, languages, columnsOf(output), rejectsFiles) }));
   const allTargets = outputs.flatMap(({ targets }) => [...targets.values()]);
   const summary: MergeSummary = { rowsIn: 0, files: allTargets.map((target) => target.summary), rejectsByReason: {}, rowsComplete: 0 };
-  const results = state.unitResults();
-  let pending: UnitResult | undefined = results.next().value;
 
   const rejectLine = (index: number, record: DataRecord, failures: CellFailure[]) => ({
     row_index: index,
@@ -128,19 +125,12 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
   });
 
   try {
-    for (let next = first; !next.done; next = await records.next()) {
-      const { index, record } = next.value;
-      const rowResults: UnitResult[] = [];
-      while (pending && pending.row === index) {
-        rowResults.push(pending);
-        pending = results.next().value;
-      }
-      if (pending && pending.row < index) {
-        throw new TransbatchError(
-          'state',
-          `the run state has results for row ${pending.row} that the input no longer has; the input changed: run again to start a new run`,
-        );
-      }
+    const rest = { [Symbol.asyncIterator]: () => records };
+    async function* all(): AsyncGenerator<SourceRecord> {
+      if (!first.done) yield first.value;
+      yield* rest;
+    }
+    for await (const { index, record, units: rowResults } of joinRowsWithUnits(all(), state.unitResults())) {
       const occurrences = occurrencesOf(record, split);
       const translation = translateRow(occurrences, languages, rowResults);
       for (const failures of translation.failed.values()) {
@@ -175,16 +165,9 @@ export async function mergeOutputs(config: PipelineConfig, state: RunState, onPr
       summary.rowsIn++;
       if (summary.rowsIn % 5000 === 0) onProgress?.(summary.rowsIn);
     }
-    if (pending) {
-      throw new TransbatchError(
-        'state',
-        `the run state has results for row ${pending.row} beyond the end of the input; the input changed: run again to start a new run`,
-      );
-    }
     for (const target of allTargets) await target.writer.close();
     for (const rejects of rejectsFiles.values()) await rejects.writer.close();
   } catch (error) {
-    results.return?.();
     await records.return?.();
     await Promise.all([
       ...allTargets.map((target) => target.writer.abort()),

@@ -6,8 +6,8 @@
  * of the others are kept.
  */
 import type { PipelineConfig } from '../config/types.js';
-import { TransbatchError } from '../errors.js';
 import { assembleCell } from '../merge/assemble.js';
+import { joinRowsWithUnits } from '../merge/join-rows.js';
 import { readRecords } from '../read/index.js';
 import type { DataRecord } from '../read/types.js';
 import { occurrencesOf, splitSettings } from '../split/cells.js';
@@ -93,42 +93,26 @@ export async function gatherReviewRows(config: PipelineConfig, state: RunState, 
     rowsRejected: 0,
     rejectsByReason: {},
   };
-  const units = reviewUnits(state);
-  let pending: ReviewUnit | undefined = units.next().value;
-  try {
-    for await (const { index, record } of readRecords(config.input.path, config.input.format)) {
-      const rowUnits: ReviewUnit[] = [];
-      while (pending && pending.row === index) {
-        rowUnits.push(pending);
-        pending = units.next().value;
-      }
-      if (pending && pending.row < index) {
-        throw new TransbatchError(
-          'state',
-          `the run state has results for row ${pending.row} that the input no longer has; run again to start a new run`,
-        );
-      }
-      const built = buildRow(index, record, rowUnits);
-      const row = built.row;
-      for (const lang of languages) {
-        const failures = built.failedByLang.get(lang);
-        if (!failures) gathered.translatedByLang[lang] = (gathered.translatedByLang[lang] ?? 0) + 1;
-        for (const reason of failures?.rejected ?? []) gathered.rejectsByReason[reason] = (gathered.rejectsByReason[reason] ?? 0) + 1;
-      }
-      if (row.flags.includes('rejected')) gathered.rowsRejected++;
-      const first = row.flags[0];
-      if (first) {
-        gathered.flaggedTotal++;
-        const bucket = buckets.get(first)!;
-        if (bucket.length < options.maxFlagged) bucket.push(row);
-      } else {
-        sample.offer(index, () => row);
-      }
-      gathered.rowsIn++;
-      if (gathered.rowsIn % 5000 === 0) options.onProgress?.(gathered.rowsIn);
+  const records = readRecords(config.input.path, config.input.format);
+  for await (const { index, record, units: rowUnits } of joinRowsWithUnits(records, reviewUnits(state))) {
+    const built = buildRow(index, record, rowUnits);
+    const row = built.row;
+    for (const lang of languages) {
+      const failures = built.failedByLang.get(lang);
+      if (!failures) gathered.translatedByLang[lang] = (gathered.translatedByLang[lang] ?? 0) + 1;
+      for (const reason of failures?.rejected ?? []) gathered.rejectsByReason[reason] = (gathered.rejectsByReason[reason] ?? 0) + 1;
     }
-  } finally {
-    units.return?.();
+    if (row.flags.includes('rejected')) gathered.rowsRejected++;
+    const first = row.flags[0];
+    if (first) {
+      gathered.flaggedTotal++;
+      const bucket = buckets.get(first)!;
+      if (bucket.length < options.maxFlagged) bucket.push(row);
+    } else {
+      sample.offer(index, () => row);
+    }
+    gathered.rowsIn++;
+    if (gathered.rowsIn % 5000 === 0) options.onProgress?.(gathered.rowsIn);
   }
   gathered.flagged = FLAG_ORDER.flatMap((flag) => buckets.get(flag) ?? []).slice(0, options.maxFlagged);
   gathered.sampled = sample.values();
