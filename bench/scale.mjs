@@ -301,6 +301,9 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   const line = (name, n) => {
     const r = stages[name];
     if (!r) return [name, fmt.int(n), '—', '—', '—', '—', '—', '—', '—'];
+    // A stage that failed did not do the work: no throughput for it.
+    if (r.exitCode !== 0)
+      return [`${name} (exit ${r.exitCode}, failed)`, fmt.int(n), fmt.s(r.seconds), fmt.s(r.cpuSeconds), '—', '—', fmt.mb(r.maxRssMB)];
     return [
       name,
       fmt.int(n),
@@ -311,8 +314,8 @@ export async function run({ rows = 200_000, keep = false } = {}) {
       fmt.mb(r.maxRssMB),
     ];
   };
-  const ratios = (ours, naive) => {
-    const a = stages[ours];
+    const a = stages[ours]?.exitCode === 0 ? stages[ours] : undefined;
+    const b = stages[naive]?.exitCode === 0 ? stages[naive] : undefined;
     const b = stages[naive];
     return [fmt.ratio(a?.seconds, b?.seconds), fmt.ratio(a?.maxRssMB, b?.maxRssMB)];
   };
@@ -323,7 +326,7 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     [...line('transbatch merge', rows), ...ratios('transbatch merge', 'naive merge')],
     [...line('transbatch run', rows), '', ''],
   ];
-  if (stages['transbatch prepare'] && stages['transbatch run']) {
+  if (stages['transbatch prepare']?.exitCode === 0 && stages['transbatch run']?.exitCode === 0) {
     const p = stages['transbatch prepare'];
     const r = stages['transbatch run'];
     const seconds = p.seconds + r.seconds;
