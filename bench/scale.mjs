@@ -314,9 +314,9 @@ export async function run({ rows = 200_000, keep = false } = {}) {
       fmt.mb(r.maxRssMB),
     ];
   };
+  const ratios = (ours, naive) => {
     const a = stages[ours]?.exitCode === 0 ? stages[ours] : undefined;
     const b = stages[naive]?.exitCode === 0 ? stages[naive] : undefined;
-    const b = stages[naive];
     return [fmt.ratio(a?.seconds, b?.seconds), fmt.ratio(a?.maxRssMB, b?.maxRssMB)];
   };
   const body = [
