@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stableToken } from '../ids.js';
 import type { Answer, BatchEndpoint, Responder } from '../responder.js';
-import { isBlank, readLines } from './lines.js';
+import { isBlank, readLineBlocks } from './lines.js';
 import type { JsonlSink } from './sink.js';
 
 export interface ProcessCounts {
@@ -42,14 +42,9 @@ interface InputRequest {
   body: Record<string, unknown>;
 }
 
-function resultLine(batchId: string, customId: string, answer: Answer): object {
-  const token = stableToken(batchId, customId);
-  return {
-    id: `batch_req_${token}`,
-    custom_id: customId,
-    response: { status_code: answer.status, request_id: `req_${token}`, body: answer.body },
-    error: null,
-  };
+/** The result line as JSON text, built around the body's own serialization (no wrapper object to stringify). */
+function resultLine(token: string, customId: string, answer: Answer): string {
+  return `{"id":"batch_req_${token}","custom_id":${JSON.stringify(customId)},"response":{"status_code":${answer.status},"request_id":"req_${token}","body":${JSON.stringify(answer.body)}},"error":null}`;
 }
 
 function expiredLine(batchId: string, customId: string): object {
@@ -64,7 +59,7 @@ function expiredLine(batchId: string, customId: string): object {
 /** Returns the counts; `stoppedEarly` when it ended before the input did. */
 export async function processBatch(job: ProcessJob): Promise<{ counts: ProcessCounts; stoppedEarly: boolean }> {
   const counts: ProcessCounts = { completed: 0, failed: 0, inputTokens: 0, outputTokens: 0 };
-  const inFlight: { customId: string; answer: Promise<Answer> }[] = [];
+  const inFlight: { customId: string; token: string; answer: Promise<Answer> }[] = [];
   let started = 0;
   let stoppedEarly = false;
 
@@ -72,13 +67,15 @@ export async function processBatch(job: ProcessJob): Promise<{ counts: ProcessCo
     const head = inFlight.shift();
     if (!head) return;
     const answer = await head.answer;
+    let writing: Promise<void> | undefined;
     if (answer.status === 200) {
       counts.completed += 1;
-      await job.output.write(resultLine(job.batchId, head.customId, answer));
+      writing = job.output.writeLine(resultLine(head.token, head.customId, answer));
     } else {
       counts.failed += 1;
-      await job.errors.write(resultLine(job.batchId, head.customId, answer));
+      writing = job.errors.writeLine(resultLine(head.token, head.customId, answer));
     }
+    if (writing) await writing;
     if ('usage' in answer && answer.usage) {
       counts.inputTokens += answer.usage.prompt_tokens;
       counts.outputTokens += answer.usage.completion_tokens;
@@ -87,26 +84,31 @@ export async function processBatch(job: ProcessJob): Promise<{ counts: ProcessCo
     if (pending) await pending;
   };
 
-  for await (const { text } of readLines(job.inputPath)) {
-    if (isBlank(text)) continue;
-    const request = JSON.parse(text) as InputRequest;
-    const halted = job.signal.aborted || job.shouldStop() || (job.stopAfter !== undefined && started >= job.stopAfter);
-    if (halted) {
-      stoppedEarly = true;
-      if (!job.expireRest || job.signal.aborted) break;
-      await job.errors.write(expiredLine(job.batchId, request.custom_id));
-      counts.failed += 1;
-      continue;
+  scan: for await (const block of readLineBlocks(job.inputPath)) {
+    for (const text of block.lines) {
+      if (isBlank(text)) continue;
+      const request = JSON.parse(text) as InputRequest;
+      const halted = job.signal.aborted || job.shouldStop() || (job.stopAfter !== undefined && started >= job.stopAfter);
+      if (halted) {
+        stoppedEarly = true;
+        if (!job.expireRest || job.signal.aborted) break scan;
+        const writing = job.errors.write(expiredLine(job.batchId, request.custom_id));
+        if (writing) await writing;
+        counts.failed += 1;
+        continue;
+      }
+      if (job.delayMs > 0) await sleep(job.delayMs, undefined, { signal: job.signal }).catch(() => undefined);
+      if (job.signal.aborted) {
+        stoppedEarly = true;
+        break scan;
+      }
+      // One sha256 per request: the same token names the completion, the result line and the request id.
+      const token = stableToken(job.batchId, request.custom_id);
+      const identity = { id: token, created: job.created, customId: request.custom_id };
+      inFlight.push({ customId: request.custom_id, token, answer: job.responder.answer(job.endpoint, request.body, identity) });
+      started += 1;
+      if (inFlight.length >= job.concurrency) await settleOldest();
     }
-    if (job.delayMs > 0) await sleep(job.delayMs, undefined, { signal: job.signal }).catch(() => undefined);
-    if (job.signal.aborted) {
-      stoppedEarly = true;
-      break;
-    }
-    const identity = { id: stableToken(job.batchId, request.custom_id), created: job.created, customId: request.custom_id };
-    inFlight.push({ customId: request.custom_id, answer: job.responder.answer(job.endpoint, request.body, identity) });
-    started += 1;
-    if (inFlight.length >= job.concurrency) await settleOldest();
   }
   while (inFlight.length > 0) await settleOldest();
   return { counts, stoppedEarly };

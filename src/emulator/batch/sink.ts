@@ -26,12 +26,14 @@ function prng(seed: number): () => number {
   };
 }
 
+const CHUNK_CHARS = 64 * 1024;
+
 export class JsonlSink {
   private readonly stream: WriteStream;
   private readonly hash = createHash('sha256');
   private readonly pending: string[] = [];
   private readonly random: (() => number) | undefined;
-  /** Lines are coalesced into ~64 KB writes: one syscall and hash update per chunk, not per line. */
+  /** Lines are coalesced into ~64 KB writes: one syscall and hash update per block, not per line. */
   private chunk = '';
   bytes = 0;
   lines = 0;
@@ -44,12 +46,18 @@ export class JsonlSink {
     this.random = shuffle ? prng(shuffle.seed) : undefined;
   }
 
-  async write(value: unknown): Promise<void> {
-    const line = `${JSON.stringify(value)}\n`;
+  write(value: unknown): Promise<void> | undefined {
+    return this.writeLine(JSON.stringify(value));
+  }
+
+  /** One line of already-serialized JSON; a promise only when a full block has to be flushed (await it then). */
+  writeLine(json: string): Promise<void> | undefined {
+    const line = `${json}\n`;
     this.lines += 1;
     if (!this.shuffle) return this.writeRaw(line);
     this.pending.push(line);
-    if (this.pending.length >= this.shuffle.window) await this.flushWindow();
+    if (this.pending.length >= this.shuffle.window) return this.flushWindow();
+    return undefined;
   }
 
   private async flushWindow(): Promise<void> {
@@ -58,12 +66,15 @@ export class JsonlSink {
       const other = Math.floor(random() * (index + 1));
       [this.pending[index], this.pending[other]] = [this.pending[other] as string, this.pending[index] as string];
     }
-    for (const line of this.pending.splice(0)) await this.writeRaw(line);
+    for (const line of this.pending.splice(0)) {
+      const flushing = this.writeRaw(line);
+      if (flushing) await flushing;
+    }
   }
 
-  private async writeRaw(line: string): Promise<void> {
+  private writeRaw(line: string): Promise<void> | undefined {
     this.chunk += line;
-    if (this.chunk.length >= 65_536) await this.flushChunk();
+    return this.chunk.length >= CHUNK_CHARS ? this.flushChunk() : undefined;
   }
 
   private async flushChunk(): Promise<void> {

@@ -6,7 +6,7 @@
 import type { BatchError } from 'openai/resources/batches';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { estimateTextTokens, promptTokens } from '../engines/usage.js';
-import { isBlank, readLines } from './lines.js';
+import { isBlank, readLineBlocks } from './lines.js';
 
 export interface InputLimits {
   maxRequestsPerFile: number;
@@ -70,38 +70,44 @@ export async function validateInput(path: string, bytes: number, endpoint: strin
   let total = 0;
   let model: string | undefined;
   let estimatedTokens = 0;
-  for await (const { number, text } of readLines(path)) {
-    if (isBlank(text)) continue;
-    total += 1;
-    if (total > limits.maxRequestsPerFile) {
-      errors.push(error('too_many_tasks', `The input file has more than ${limits.maxRequestsPerFile} requests.`, number));
-      break;
-    }
-    let request: unknown;
-    try {
-      request = JSON.parse(text);
-    } catch {
-      errors.push(error('invalid_json_line', 'This line is not parseable as valid JSON.', number));
-      if (errors.length >= MAX_REPORTED_ERRORS) break;
-      continue;
-    }
-    const problem = checkRequest(request, number, endpoint);
-    if (problem) errors.push(problem);
-    else {
-      const { custom_id: customId, body } = request as { custom_id: string; body: Record<string, unknown> };
-      const lineModel = body['model'] as string;
-      if (seen.has(customId))
-        errors.push(error('duplicate_custom_id', `The custom_id ${JSON.stringify(customId)} is used more than once.`, number, 'custom_id'));
-      else if (model !== undefined && lineModel !== model) {
-        errors.push(
-          error('model_mismatch', `The model ${lineModel} differs from ${model} used earlier in the file.`, number, 'body.model'),
-        );
+  scan: for await (const block of readLineBlocks(path)) {
+    for (let index = 0; index < block.lines.length; index++) {
+      const number = block.first + index;
+      const text = block.lines[index] as string;
+      if (isBlank(text)) continue;
+      total += 1;
+      if (total > limits.maxRequestsPerFile) {
+        errors.push(error('too_many_tasks', `The input file has more than ${limits.maxRequestsPerFile} requests.`, number));
+        break scan;
       }
-      seen.add(customId);
-      model ??= lineModel;
-      estimatedTokens += estimateBodyTokens(body);
+      let request: unknown;
+      try {
+        request = JSON.parse(text);
+      } catch {
+        errors.push(error('invalid_json_line', 'This line is not parseable as valid JSON.', number));
+        if (errors.length >= MAX_REPORTED_ERRORS) break scan;
+        continue;
+      }
+      const problem = checkRequest(request, number, endpoint);
+      if (problem) errors.push(problem);
+      else {
+        const { custom_id: customId, body } = request as { custom_id: string; body: Record<string, unknown> };
+        const lineModel = body['model'] as string;
+        if (seen.has(customId))
+          errors.push(
+            error('duplicate_custom_id', `The custom_id ${JSON.stringify(customId)} is used more than once.`, number, 'custom_id'),
+          );
+        else if (model !== undefined && lineModel !== model) {
+          errors.push(
+            error('model_mismatch', `The model ${lineModel} differs from ${model} used earlier in the file.`, number, 'body.model'),
+          );
+        }
+        seen.add(customId);
+        model ??= lineModel;
+        estimatedTokens += estimateBodyTokens(body);
+      }
+      if (errors.length >= MAX_REPORTED_ERRORS) break scan;
     }
-    if (errors.length >= MAX_REPORTED_ERRORS) break;
   }
   if (errors.length > 0) return { ok: false, errors };
   if (total === 0) return { ok: false, errors: [error('empty_file', 'The input file is empty.', null)] };
