@@ -2,24 +2,16 @@
  * Token counts for realistic `usage`, estimated cheaply and deterministically:
  * exact counting (gpt-tokenizer) cost more CPU than everything else the
  * emulator does for a batch line. The estimate is the one `prepare` uses for
- * budgets (`approximateTokens` in src/split/tokens.ts, not imported so the
- * emulator never loads the tokenizer): o200k_base averages about 4.2
- * characters a token on ASCII prose and 0.65 tokens per character in scripts
- * like Hangul, kana or CJK. Chat adds 3 tokens per message and 3 to prime the
- * answer, as OpenAI's own counting guide does.
+ * budgets (`approximateTokens`). Chat adds 3 tokens per message and 3 to
+ * prime the answer, as OpenAI's own counting guide does.
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { approximateTokens } from '../../split/tokens.js';
 
 const TOKENS_PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
 
-export function countTextTokens(text: string): number {
-  const length = text.length;
-  if (length === 0) return 0;
-  let ascii = 0;
-  for (let index = 0; index < length; index++) if (text.charCodeAt(index) < 128) ascii++;
-  return Math.ceil(ascii / 4.2 + (length - ascii) * 0.65);
-}
+export const countTextTokens = approximateTokens;
 
 /** Same estimate, kept as its own name for queue accounting during validation. */
 export const estimateTextTokens = countTextTokens;
