@@ -33,6 +33,3 @@ export interface ProgressReporter {
 
 /** Reports nothing (library use, --quiet). */
 export const silentProgress: ProgressReporter = { update: () => {}, stage: () => {}, stop: () => {} };
-
-/** @deprecated the CLI's renderer; import `createProgress` from src/cli/progress.ts. */
-export { createProgress as createWaitProgress } from '../cli/progress.js';
