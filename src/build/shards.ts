@@ -15,6 +15,25 @@ export interface ShardLimits {
   maxTokens?: number;
 }
 
+/**
+ * The limits from the config. Shards are cut at 95% of the enqueued-token
+ * budget: our count is an estimate, and a shard the provider counts just over
+ * the limit would fail with token_limit_exceeded every time it is resubmitted.
+ */
+export function shardLimitsOf(batch: {
+  max_requests_per_file: number;
+  max_bytes_per_file: number;
+  max_enqueued_tokens?: number | undefined;
+}): ShardLimits {
+  return {
+    maxRequests: batch.max_requests_per_file,
+    maxBytes: batch.max_bytes_per_file,
+    ...(batch.max_enqueued_tokens ? { maxTokens: Math.floor(batch.max_enqueued_tokens * TOKEN_BUDGET_SHARE) } : {}),
+  };
+}
+
+const TOKEN_BUDGET_SHARE = 0.95;
+
 export interface ShardFile {
   number: number;
   path: string;

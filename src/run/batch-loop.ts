@@ -8,7 +8,7 @@ import type OpenAI from 'openai';
 import { APIConnectionError, APIError } from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { buildRetryShards, shardsDirOf } from '../build/retry-shards.js';
-import type { ShardLimits } from '../build/shards.js';
+import { shardLimitsOf } from '../build/shards.js';
 import { type CollectContext, collectBatch } from '../collect/collect.js';
 import type { PipelineConfig } from '../config/types.js';
 import type { RunState } from '../state/run-state.js';
@@ -32,14 +32,6 @@ export interface LoopOptions {
   signal: AbortSignal;
   progress: ProgressReporter;
   log: (message: string) => void;
-}
-
-export function shardLimits(config: PipelineConfig): ShardLimits {
-  return {
-    maxRequests: config.batch.max_requests_per_file,
-    maxBytes: config.batch.max_bytes_per_file,
-    ...(config.batch.max_enqueued_tokens ? { maxTokens: config.batch.max_enqueued_tokens } : {}),
-  };
 }
 
 export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
@@ -84,7 +76,7 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
 
     const shards = state.shards();
     if (!shards.some(isOpen)) {
-      const retries = await buildRetryShards(state, shardsDirOf(config.runDir), shardLimits(config));
+      const retries = await buildRetryShards(state, shardsDirOf(config.runDir), shardLimitsOf(config.batch));
       if (retries.length > 0) {
         options.log(`retrying in ${retries.length} new shard(s)`);
         continue;

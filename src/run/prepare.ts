@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { packedRequestSettings, packedResponseFormatTail, packedUserContent } from '../build/pack.js';
 import { promptSettings } from '../build/prompt.js';
 import { type BuiltBody, batchLine, RequestBodyWriter, type RequestSettings } from '../build/request.js';
-import { ShardWriter } from '../build/shards.js';
+import { ShardWriter, shardLimitsOf } from '../build/shards.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
 import { outputRatio } from '../cost/tokens.js';
@@ -55,19 +55,10 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
   const bodies = new RequestBodyWriter(requestSettings(config));
   const packer = config.split.pack === 'row' ? new RequestBodyWriter(packedRequestSettings(requestSettings(config))) : null;
   const summary: PrepareSummary = { rows: 0, units: 0, requests: 0, deduplicated: 0, cached: 0, shards: 0 };
-  const shards = new ShardWriter(
-    join(config.runDir, SHARDS_DIR),
-    {
-      maxRequests: config.batch.max_requests_per_file,
-      maxBytes: config.batch.max_bytes_per_file,
-      ...(config.batch.max_enqueued_tokens ? { maxTokens: config.batch.max_enqueued_tokens } : {}),
-    },
-    1,
-    (shard) => {
-      state.insertShard({ ...shard, attempt: 1 });
-      summary.shards++;
-    },
-  );
+  const shards = new ShardWriter(join(config.runDir, SHARDS_DIR), shardLimitsOf(config.batch), 1, (shard) => {
+    state.insertShard({ ...shard, attempt: 1 });
+    summary.shards++;
+  });
 
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
   const requestFor = async (

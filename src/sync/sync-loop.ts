@@ -20,11 +20,11 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import pLimit from 'p-limit';
 import { buildRetryShards, shardsDirOf } from '../build/retry-shards.js';
+import { shardLimitsOf } from '../build/shards.js';
 import { type ClassifyContext, classifyLine, type OutputLine, settleVerdict } from '../collect/classify.js';
 import type { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
-import { shardLimits } from '../run/batch-loop.js';
 import { parseCustomId } from '../split/custom-id.js';
 import type { RunState } from '../state/run-state.js';
 import type { ProgressReporter } from '../wait/progress.js';
@@ -105,7 +105,7 @@ export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncOutcome
   });
   try {
     for (let round = 1; ; round++) {
-      await buildRetryShards(state, shardsDirOf(config.runDir), shardLimits(config), { pendingOnly: true });
+      await buildRetryShards(state, shardsDirOf(config.runDir), shardLimitsOf(config.batch), { pendingOnly: true });
       const shards = pendingShards(state);
       if (shards.length === 0) break;
       if (signal.aborted) return 'pending';
