@@ -1,8 +1,11 @@
 /** The cost estimate of a prepared run: tokens from the run state, prices from the table. */
 import type { PipelineConfig } from '../config/types.js';
 import type { PrepareSummary } from '../run/prepare.js';
+import { parseCustomId } from '../split/custom-id.js';
+import { approximateTokens, countTokens } from '../split/tokens.js';
 import type { RunState } from '../state/run-state.js';
 import { costUsd, priceOf } from './prices.js';
+import { outputRatio } from './tokens.js';
 
 export interface CostEstimate {
   model: string;
@@ -21,8 +24,18 @@ export interface CostEstimate {
   syncUsd: number | null;
 }
 
-export function estimateCost(config: PipelineConfig, state: RunState, prepared: PrepareSummary): CostEstimate {
-  const totals = state.tokenTotals();
+/**
+ * `exact`: recount every text to send with gpt-tokenizer instead of the fast
+ * estimate prepare stored (the prompt heads are exact either way). The
+ * `estimate` command does; `run` prints the fast figures.
+ */
+export function estimateCost(
+  config: PipelineConfig,
+  state: RunState,
+  prepared: PrepareSummary,
+  options: { exact?: boolean } = {},
+): CostEstimate {
+  const totals = options.exact ? exactTotals(config, state) : state.tokenTotals();
   const price = priceOf(config.model, config.cost.price);
   return {
     model: config.model,
@@ -37,6 +50,20 @@ export function estimateCost(config: PipelineConfig, state: RunState, prepared: 
     batchUsd: price ? costUsd(price, totals.billableInputTokens, totals.billableOutputTokens, true) : null,
     syncUsd: price ? costUsd(price, totals.billableInputTokens, totals.billableOutputTokens, false) : null,
   };
+}
+
+function exactTotals(config: PipelineConfig, state: RunState): { billableInputTokens: number; billableOutputTokens: number } {
+  let input = 0;
+  let output = 0;
+  const rows = state.db
+    .prepare("SELECT custom_id, text, input_tokens FROM requests WHERE source IS NULL OR source != 'cache'")
+    .iterate() as IterableIterator<{ custom_id: string; text: string; input_tokens: number }>;
+  for (const row of rows) {
+    const exact = countTokens(row.text);
+    input += row.input_tokens - approximateTokens(row.text) + exact;
+    output += Math.ceil(exact * outputRatio(parseCustomId(row.custom_id)?.lang ?? '', config.cost.output_ratio));
+  }
+  return { billableInputTokens: input, billableOutputTokens: output };
 }
 
 export function formatUsd(usd: number | null): string {

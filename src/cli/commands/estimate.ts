@@ -15,7 +15,7 @@ export function estimateCommand(context: CommandContext): CommandModule<object, 
       const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { log: log.info });
       try {
-        const estimate = estimateCost(config, workspace.state, await ensurePrepared(workspace));
+        const estimate = estimateCost(config, workspace.state, await ensurePrepared(workspace), { exact: true });
         if (args.json) log.out(JSON.stringify(estimate));
         else for (const line of describeEstimate(estimate)) log.out(line);
       } finally {
