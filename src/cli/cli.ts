@@ -50,7 +50,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     })
     .help()
     .version(TOOL_VERSION)
-    .wrap(Math.min(100, process.stdout.columns || 100));
+    // No hard wrapping: cliui cuts words in half; the terminal wraps long lines better.
+    .wrap(null);
   try {
     await cli.parseAsync();
     return exitCode;

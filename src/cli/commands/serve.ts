@@ -16,7 +16,7 @@ interface ServeArgs {
 
 export const serveCommand: CommandModule<object, ServeArgs> = {
   command: 'serve',
-  describe: 'Run the local OpenAI-compatible Batch API emulator on 127.0.0.1',
+  describe: 'the local OpenAI-compatible Batch API emulator on 127.0.0.1 (files, uploads, batches, chat, embeddings)',
   builder: (yargs) =>
     yargs
       .option('port', { type: 'number', default: 8787, describe: 'Port to listen on (0 = any free port)' })
