@@ -69,7 +69,15 @@ export class RequestBodyWriter {
   private readonly fastPath: boolean;
   private readonly headUsesField: boolean;
 
-  constructor(private readonly settings: RequestSettings) {
+  /**
+   * `countHead` counts the repeated head exactly (gpt-tokenizer, ~65 MB once
+   * loaded) or estimates it (`approximateTokens`, within a few percent on
+   * English prompts): `estimate` wants the former, a big `run` the latter.
+   */
+  constructor(
+    private readonly settings: RequestSettings,
+    private readonly countHead: (text: string) => number = countTokens,
+  ) {
     this.model = JSON.stringify(settings.model);
     const params = JSON.stringify(settings.params);
     this.tail = params === '{}' ? '' : `,${params.slice(1, -1)}`;
@@ -103,7 +111,7 @@ export class RequestBodyWriter {
     const json = messages.map((message) => `${JSON.stringify(message)},`).join('');
     const head: HeadMemo = {
       json,
-      tokens: messages.reduce((sum, message) => sum + CHAT_TOKENS_PER_MESSAGE + countTokens(message.content as string), 0),
+      tokens: messages.reduce((sum, message) => sum + CHAT_TOKENS_PER_MESSAGE + this.countHead(message.content as string), 0),
       digest: createHash('sha256').update(json).digest('hex'),
     };
     if (this.heads.size >= MEMO_LIMIT) this.heads.clear();

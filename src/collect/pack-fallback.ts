@@ -17,7 +17,7 @@ export class PackFallback {
   private readonly split: SplitSettings;
 
   constructor(private readonly config: PipelineConfig) {
-    this.bodies = new RequestBodyWriter(requestSettings(config));
+    this.bodies = new RequestBodyWriter(requestSettings(config), approximateTokens);
     this.split = splitSettings(config);
   }
 

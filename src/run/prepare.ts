@@ -16,7 +16,7 @@ import { outputRatio } from '../cost/tokens.js';
 import { readRecords } from '../read/index.js';
 import { planCells, splitSettings } from '../split/cells.js';
 import { customIdOf, packedCustomIdOf } from '../split/custom-id.js';
-import { approximateTokens } from '../split/tokens.js';
+import { approximateTokens, countTokens } from '../split/tokens.js';
 import type { RunState } from '../state/run-state.js';
 
 export const SHARDS_DIR = 'shards';
@@ -34,6 +34,8 @@ export interface PrepareSummary {
 
 export interface PrepareOptions {
   cache: ResponseCache | null;
+  /** Count the prompt heads with the tokenizer (for `estimate`); else the fast estimate. */
+  exactTokens?: boolean;
   onProgress?: (rows: number) => void;
 }
 
@@ -52,8 +54,9 @@ export function requestSettings(config: PipelineConfig): RequestSettings {
 
 export async function prepareRequests(config: PipelineConfig, state: RunState, options: PrepareOptions): Promise<PrepareSummary> {
   const split = splitSettings(config);
-  const bodies = new RequestBodyWriter(requestSettings(config));
-  const packer = config.split.pack === 'row' ? new RequestBodyWriter(packedRequestSettings(requestSettings(config))) : null;
+  const countHead = options.exactTokens ? countTokens : approximateTokens;
+  const bodies = new RequestBodyWriter(requestSettings(config), countHead);
+  const packer = config.split.pack === 'row' ? new RequestBodyWriter(packedRequestSettings(requestSettings(config)), countHead) : null;
   const summary: PrepareSummary = { rows: 0, units: 0, requests: 0, deduplicated: 0, cached: 0, shards: 0 };
   const shards = new ShardWriter(join(config.runDir, SHARDS_DIR), shardLimitsOf(config.batch), 1, (shard) => {
     state.insertShard({ ...shard, attempt: 1 });

@@ -102,12 +102,20 @@ function discardRunFiles(runDir: string): void {
 }
 
 /** Prepares the requests unless this run already did; returns what prepare found. */
-export async function ensurePrepared(workspace: RunWorkspace, onProgress?: (rows: number) => void): Promise<PrepareSummary> {
+export async function ensurePrepared(
+  workspace: RunWorkspace,
+  onProgress?: (rows: number) => void,
+  options: { exactTokens?: boolean } = {},
+): Promise<PrepareSummary> {
   const { state } = workspace;
   const stored = state.getMeta('prepared');
   if (stored) return JSON.parse(stored) as PrepareSummary;
   state.event('prepare.started');
-  const summary = await prepareRequests(workspace.config, state, { cache: workspace.cache, ...(onProgress ? { onProgress } : {}) });
+  const summary = await prepareRequests(workspace.config, state, {
+    cache: workspace.cache,
+    ...(onProgress ? { onProgress } : {}),
+    ...(options.exactTokens ? { exactTokens: true } : {}),
+  });
   state.setMeta('prepared', JSON.stringify(summary));
   state.event('prepare.finished', { ...summary });
   return summary;

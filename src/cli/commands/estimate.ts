@@ -15,7 +15,8 @@ export function estimateCommand(context: CommandContext): CommandModule<object, 
       const config = configFromArgs(args, context.io.env);
       const workspace = await openWorkspace(config, { log: log.info });
       try {
-        const estimate = estimateCost(config, workspace.state, await ensurePrepared(workspace), { exact: true });
+        const prepared = await ensurePrepared(workspace, undefined, { exactTokens: true });
+        const estimate = estimateCost(config, workspace.state, prepared, { exact: true });
         if (args.json) log.out(JSON.stringify(estimate));
         else for (const line of describeEstimate(estimate)) log.out(line);
       } finally {
