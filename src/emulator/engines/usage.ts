@@ -25,8 +25,34 @@ export function messageText(message: ChatCompletionMessageParam): string {
   return text;
 }
 
+/**
+ * The estimate of the last few system/developer prompts: every line of a
+ * batch repeats the same one (hundreds of characters), counted at validation
+ * and again when answered. Comparing a string is a memcmp, counting it a
+ * per-character loop.
+ */
+const instructionCounts = new Map<string, number>();
+const MAX_REMEMBERED_INSTRUCTIONS = 16;
+let lastInstruction = { text: '', tokens: 0 };
+
+function countInstruction(text: string): number {
+  if (text === lastInstruction.text) return lastInstruction.tokens;
+  let tokens = instructionCounts.get(text);
+  if (tokens === undefined) {
+    tokens = countTextTokens(text);
+    if (instructionCounts.size >= MAX_REMEMBERED_INSTRUCTIONS) instructionCounts.clear();
+    instructionCounts.set(text, tokens);
+  }
+  lastInstruction = { text, tokens };
+  return tokens;
+}
+
 export function promptTokens(messages: readonly ChatCompletionMessageParam[], count: (text: string) => number = countTextTokens): number {
   let total = REPLY_PRIMING;
-  for (const message of messages) total += TOKENS_PER_MESSAGE + count(messageText(message));
+  for (const message of messages) {
+    const text = messageText(message);
+    const instruction = count === countTextTokens && (message.role === 'system' || message.role === 'developer');
+    total += TOKENS_PER_MESSAGE + (instruction ? countInstruction(text) : count(text));
+  }
   return total;
 }
