@@ -29,6 +29,9 @@ export class RunState {
     let db: Database.Database;
     try {
       db = new Database(join(runDir, STATE_FILE));
+      // Larger pages: prepare writes hundreds of MB of rows; 16 KB pages take a quarter of the syscalls of 4 KB ones.
+      // (Only applies when the file is created.)
+      db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
