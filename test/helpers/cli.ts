@@ -20,7 +20,8 @@ export interface CliResult {
   stderr: string;
 }
 
-function collector(): { stream: Writable; text: () => string } {
+/** A Writable that keeps what is written, for asserting on a command's output. */
+export function collector(): { stream: Writable; text: () => string } {
   const chunks: Buffer[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {

@@ -9,10 +9,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { runCli } from '../../src/cli/cli.js';
 import { type EmulatorEvent, type EmulatorHandle, type FaultPlan, startEmulator } from '../../src/emulator/index.js';
 import type { EmulatorLimits } from '../../src/emulator/types.js';
+import { collector } from '../helpers/cli.js';
 import { dataset, newKey } from '../run/harness.js';
 
 export interface ChatCall {
@@ -119,17 +119,6 @@ export async function syncSetup(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-      callback();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 /** `transbatch <argv>` in-process with a signal the test controls (Ctrl-C). */

@@ -6,10 +6,16 @@ import type { FileObject } from 'openai/resources/files';
 import { badRequest, notFound } from '../http/errors.js';
 import { nowSeconds, sendJson } from '../http/io.js';
 import type { StagedFile, StoredFile } from '../store/file-store.js';
+import type { EmulatorEvent } from '../types.js';
 import type { RouteContext } from './context.js';
 
 const PURPOSES = new Set(['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals']);
 const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+/** What tests and rehearsals see when a file lands, by `POST /v1/files` or a completed upload alike. */
+export function fileCreatedEvent(stored: StoredFile): EmulatorEvent {
+  return { type: 'file.created', fileId: stored.file.id, bytes: stored.file.bytes, sha256: stored.sha256, purpose: stored.file.purpose };
+}
 
 function requireFile(context: RouteContext): StoredFile {
   const stored = context.deps.files.get(context.id);
@@ -55,13 +61,7 @@ export async function createFile(context: RouteContext): Promise<void> {
     nowSeconds(),
     Number.isInteger(expiresSeconds) && expiresSeconds > 0 ? expiresSeconds : undefined,
   );
-  deps.emit({
-    type: 'file.created',
-    fileId: stored.file.id,
-    bytes: stored.file.bytes,
-    sha256: stored.sha256,
-    purpose: stored.file.purpose,
-  });
+  deps.emit(fileCreatedEvent(stored));
   sendJson(res, 200, stored.file);
 }
 

@@ -13,6 +13,7 @@ import { badRequest, notFound } from '../http/errors.js';
 import { nowSeconds, readJsonBody, sendJson } from '../http/io.js';
 import type { StoredPart, UploadRecord } from '../store/upload-store.js';
 import type { RouteContext } from './context.js';
+import { fileCreatedEvent } from './files.js';
 
 const PURPOSES = new Set(['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals']);
 export const MAX_UPLOAD_TOTAL_BYTES = 8 * 1024 ** 3;
@@ -162,13 +163,7 @@ export async function completeUpload(context: RouteContext): Promise<void> {
     );
     record.upload = { ...record.upload, status: 'completed', file: stored.file };
     await deps.uploads.dropParts(record);
-    deps.emit({
-      type: 'file.created',
-      fileId: stored.file.id,
-      bytes: stored.file.bytes,
-      sha256: stored.sha256,
-      purpose: stored.file.purpose,
-    });
+    deps.emit(fileCreatedEvent(stored));
     sendJson(context.res, 200, record.upload);
   } finally {
     completing.delete(record);
