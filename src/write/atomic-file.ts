@@ -5,8 +5,8 @@ import type { Writable } from 'node:stream';
 import { TransbatchError } from '../errors.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
-/** Small texts are batched into writes of about this size. */
-const TEXT_BATCH_CHARS = 1 << 16;
+/** Small texts are encoded straight into a buffer of this size, written when full. */
+const TEXT_BATCH_BYTES = 1 << 16;
 
 function cannotWrite(path: string, error: unknown): TransbatchError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
@@ -22,7 +22,9 @@ export class AtomicFile {
   private readonly file;
   /** Where writes go: the file, or a transform piped into it (CSV). */
   private entry: Writable;
-  private text = '';
+  /** Encoding each text into a buffer as it comes is far cheaper than joining strings and encoding the join. */
+  private textBuffer = Buffer.allocUnsafe(TEXT_BATCH_BYTES);
+  private textBytes = 0;
   private failure: Error | undefined;
   private readonly closed: Promise<void>;
   private state: 'open' | 'closing' | 'finished' = 'open';
@@ -59,18 +61,33 @@ export class AtomicFile {
 
   /** Buffers small texts into larger writes; much faster for millions of rows. */
   writeText(text: string): Promise<void> {
-    this.text += text;
-    if (this.text.length < TEXT_BATCH_CHARS) return this.failure ? Promise.reject(cannotWrite(this.path, this.failure)) : RESOLVED;
-    const batch = this.text;
-    this.text = '';
-    return this.write(batch);
+    if (this.failure) return Promise.reject(cannotWrite(this.path, this.failure));
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.textBytes + text.length * 3 > TEXT_BATCH_BYTES) {
+      const flushed = this.flushText();
+      if (text.length * 3 > TEXT_BATCH_BYTES) return flushed === RESOLVED ? this.write(text) : flushed.then(() => this.write(text));
+      if (flushed !== RESOLVED) {
+        this.textBytes += this.textBuffer.write(text, this.textBytes);
+        return flushed;
+      }
+    }
+    this.textBytes += this.textBuffer.write(text, this.textBytes);
+    return RESOLVED;
+  }
+
+  /** Hands the filled part of the text buffer to the stream (a fresh buffer takes its place). */
+  private flushText(): Promise<void> {
+    if (this.textBytes === 0) return RESOLVED;
+    const chunk = this.textBuffer.subarray(0, this.textBytes);
+    this.textBuffer = Buffer.allocUnsafe(TEXT_BATCH_BYTES);
+    this.textBytes = 0;
+    return this.write(chunk);
   }
 
   /** Flushes, then renames the temporary file over `path`. */
   async close(): Promise<void> {
     if (this.state !== 'open') return;
-    if (this.text !== '') await this.write(this.text);
-    this.text = '';
+    await this.flushText();
     this.state = 'closing';
     this.entry.end();
     await this.closed;
@@ -88,7 +105,7 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (this.state === 'finished') return;
     this.state = 'finished';
-    this.text = '';
+    this.textBytes = 0;
     this.entry.destroy();
     this.file.destroy();
     await this.closed;
