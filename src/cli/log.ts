@@ -33,8 +33,9 @@ export function createLogger(io: CliIo, options: LoggerOptions = {}): Logger {
   const line = options.writeLine ?? ((text: string) => io.stderr.write(`${text}\n`));
   const paint = (style: keyof typeof STYLES, text: string) =>
     colour ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
-  const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 6);
-  const redact = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '[redacted]'), text);
+  // Read at each line, not copied: commands add the provider's key once it is known.
+  const secrets = options.secrets ?? [];
+  const redact = (text: string) => secrets.reduce((out, secret) => (secret.length >= 6 ? out.replaceAll(secret, '[redacted]') : out), text);
   const quiet = options.quiet ?? false;
   return {
     quiet,
