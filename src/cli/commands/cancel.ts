@@ -1,9 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { openProvider } from '../../provider/client.js';
-import { openWorkspace } from '../../run/workspace.js';
 import type { CommandContext } from '../cli.js';
-import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
-import { createLogger } from '../log.js';
+import { inWorkspace, type PipelineArgs, withPipelineArgs } from '../common.js';
 
 export function cancelCommand(context: CommandContext): CommandModule<object, PipelineArgs> {
   return {
@@ -12,10 +10,7 @@ export function cancelCommand(context: CommandContext): CommandModule<object, Pi
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
       const secrets: string[] = [];
-      const log = createLogger(context.io, { quiet: args.quiet ?? false, secrets });
-      const config = configFromArgs(args, context.io.env);
-      const workspace = await openWorkspace(config, { log: log.info });
-      try {
+      await inWorkspace(context.io, args, { secrets }, async (workspace, log, config) => {
         const inFlight = workspace.state.shards().filter((shard) => shard.status === 'submitted' && shard.batch_id);
         if (inFlight.length === 0) {
           log.out('no batches in flight');
@@ -37,9 +32,7 @@ export function cancelCommand(context: CommandContext): CommandModule<object, Pi
         } finally {
           await provider.close();
         }
-      } finally {
-        workspace.close();
-      }
+      });
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { describeEstimate, estimateCost } from '../../cost/estimate.js';
-import { ensurePrepared, openWorkspace } from '../../run/workspace.js';
+import { ensurePrepared } from '../../run/workspace.js';
 import type { CommandContext } from '../cli.js';
-import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
-import { createLogger } from '../log.js';
+import { inWorkspace, type PipelineArgs, withPipelineArgs } from '../common.js';
 
 export function estimateCommand(context: CommandContext): CommandModule<object, PipelineArgs> {
   return {
@@ -11,17 +10,12 @@ export function estimateCommand(context: CommandContext): CommandModule<object, 
     describe: 'requests, input tokens, expected output tokens and cost (batch vs sync); submits nothing',
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
-      const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args, context.io.env);
-      const workspace = await openWorkspace(config, { log: log.info });
-      try {
+      await inWorkspace(context.io, args, {}, async (workspace, log, config) => {
         const prepared = await ensurePrepared(workspace, undefined, { exactTokens: true });
         const estimate = estimateCost(config, workspace.state, prepared, { exact: true });
         if (args.json) log.out(JSON.stringify(estimate));
         else for (const line of describeEstimate(estimate)) log.out(line);
-      } finally {
-        workspace.close();
-      }
+      });
     },
   };
 }

@@ -1,10 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { mergeAndReport } from '../../run/pipeline.js';
-import { openWorkspace } from '../../run/workspace.js';
 import { TOOL_VERSION } from '../../version.js';
 import type { CommandContext } from '../cli.js';
-import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
-import { createLogger } from '../log.js';
+import { inWorkspace, type PipelineArgs, withPipelineArgs } from '../common.js';
 import { describeFinished } from '../summary.js';
 
 export function mergeCommand(context: CommandContext): CommandModule<object, PipelineArgs> {
@@ -13,10 +11,7 @@ export function mergeCommand(context: CommandContext): CommandModule<object, Pip
     describe: 'rewrites the outputs from what is already collected (rows still pending are listed as rejects)',
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
-      const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args, context.io.env);
-      const workspace = await openWorkspace(config, { log: log.info });
-      try {
+      await inWorkspace(context.io, args, {}, async (workspace, log, config) => {
         if (!workspace.state.getMeta('prepared')) {
           log.out('nothing to merge: the run has not been prepared yet (`transbatch run` first)');
           return;
@@ -24,9 +19,7 @@ export function mergeCommand(context: CommandContext): CommandModule<object, Pip
         const { report, merge } = await mergeAndReport(workspace, TOOL_VERSION);
         if (args.json) log.out(JSON.stringify(report));
         else for (const line of describeFinished(config, report, merge)) log.out(line);
-      } finally {
-        workspace.close();
-      }
+      });
     },
   };
 }

@@ -1,8 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { ensurePrepared, openWorkspace } from '../../run/workspace.js';
+import { ensurePrepared } from '../../run/workspace.js';
 import type { CommandContext } from '../cli.js';
-import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
-import { createLogger } from '../log.js';
+import { inWorkspace, type PipelineArgs, withPipelineArgs } from '../common.js';
 
 export function prepareCommand(context: CommandContext): CommandModule<object, PipelineArgs & { fresh?: boolean | undefined }> {
   return {
@@ -11,10 +10,7 @@ export function prepareCommand(context: CommandContext): CommandModule<object, P
     builder: (yargs) =>
       withPipelineArgs(yargs).option('fresh', { type: 'boolean', describe: 'discard the run state first (keeps the response cache)' }),
     handler: async (args) => {
-      const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args, context.io.env);
-      const workspace = await openWorkspace(config, { fresh: args.fresh ?? false, log: log.info });
-      try {
+      await inWorkspace(context.io, args, { fresh: args.fresh ?? false }, async (workspace, log, config) => {
         const summary = await ensurePrepared(workspace);
         const shards = workspace.state.shards();
         if (args.json) {
@@ -32,9 +28,7 @@ export function prepareCommand(context: CommandContext): CommandModule<object, P
         );
         for (const shard of shards) log.info(`  ${shard.path}  ${shard.lines} lines, ${shard.bytes} bytes`);
         log.out(`prepared ${shards.length} shard(s) in ${config.runDir}`);
-      } finally {
-        workspace.close();
-      }
+      });
     },
   };
 }

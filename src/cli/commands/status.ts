@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { openWorkspace } from '../../run/workspace.js';
 import type { CommandContext } from '../cli.js';
-import { configFromArgs, type PipelineArgs, withPipelineArgs } from '../common.js';
-import { createLogger } from '../log.js';
+import { inWorkspace, type PipelineArgs, withPipelineArgs } from '../common.js';
 
 export function statusCommand(context: CommandContext): CommandModule<object, PipelineArgs> {
   return {
@@ -10,10 +8,7 @@ export function statusCommand(context: CommandContext): CommandModule<object, Pi
     describe: "each batch's state and request counts; rows done / pending / rejected",
     builder: (yargs) => withPipelineArgs(yargs),
     handler: async (args) => {
-      const log = createLogger(context.io, { quiet: args.quiet ?? false });
-      const config = configFromArgs(args, context.io.env);
-      const workspace = await openWorkspace(config, { readOnly: true });
-      try {
+      await inWorkspace(context.io, args, { readOnly: true }, async (workspace, log, config) => {
         const { state } = workspace;
         const prepared = state.getMeta('prepared');
         const rows = state.rowStatusCounts(prepared ? (JSON.parse(prepared) as { rows: number }).rows : 0);
@@ -48,9 +43,7 @@ export function statusCommand(context: CommandContext): CommandModule<object, Pi
             `  shard ${b.shard} (attempt ${b.attempt}, ${b.lines} lines): ${b.state}${b.batch_id ? ` ${b.batch_id} ${b.batch_status ?? ''}` : ''}${counts}`,
           );
         }
-      } finally {
-        workspace.close();
-      }
+      });
     },
   };
 }
