@@ -87,10 +87,6 @@ export class RunState {
     this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  deleteMeta(key: string): void {
-    this.statement('DELETE FROM meta WHERE key = ?').run(key);
-  }
-
   /** Appends to the event log (never updated or deleted). */
   event(type: string, data: Record<string, unknown> = {}): void {
     this.statement('INSERT INTO events (at, type, data) VALUES (?, ?, ?)').run(new Date().toISOString(), type, JSON.stringify(data));
@@ -232,15 +228,6 @@ export class RunState {
 
   // ── requests and results ───────────────────────────────────────────────
 
-  /** custom_ids the shard still waits for (status queued in that shard). */
-  queuedInShard(shard: number): Map<string, number> {
-    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'queued'").all(shard) as {
-      id: number;
-      custom_id: string;
-    }[];
-    return new Map(rows.map((row) => [row.custom_id, row.id]));
-  }
-
   recordOutcome(requestId: number, outcome: RequestOutcome): void {
     if (outcome.kind === 'done') {
       this.statement(
@@ -307,11 +294,6 @@ export class RunState {
 
   hasRetries(): boolean {
     return this.statement("SELECT 1 FROM requests WHERE status = 'retry' LIMIT 1").get() !== undefined;
-  }
-
-  requestAttempts(requestId: number): number {
-    const row = this.statement('SELECT attempts FROM requests WHERE id = ?').get(requestId) as { attempts: number } | undefined;
-    return row?.attempts ?? 0;
   }
 
   requestCounts(): Record<RequestStatus, number> {
