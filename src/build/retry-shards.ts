@@ -31,7 +31,7 @@ export async function buildRetryShards(
   try {
     // Lines built after prepare (per-cell fallbacks of packed requests) are in the state, not in a shard.
     for (const { request_id, custom_id, line, input_tokens } of pending) {
-      state.requeue(request_id, await writer.add(line, input_tokens, custom_id));
+      state.requeue(request_id, writer.add(line, input_tokens, custom_id));
       state.deletePendingLine(request_id);
     }
     for (const source of sources) {
@@ -42,11 +42,11 @@ export async function buildRetryShards(
         const customId = CUSTOM_ID_PREFIX.exec(line)?.[1];
         const requestId = customId === undefined ? undefined : wanted.get(customId);
         if (requestId === undefined) continue;
-        const number = await writer.add(line, tokensPerLine, customId!);
+        const number = writer.add(line, tokensPerLine, customId!);
         state.requeue(requestId, number);
       }
     }
-    await writer.close();
+    writer.close();
     state.event('retry.shards', { attempt, shards: created });
     state.db.exec('COMMIT');
   } catch (error) {

@@ -3,8 +3,7 @@
  * (lines and bytes per file), UTF-8 without BOM, one JSON object per line.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransbatchError } from '../errors.js';
 
@@ -47,24 +46,39 @@ export function shardFileName(shardNumber: number): string {
   return `shard-${String(shardNumber).padStart(5, '0')}.jsonl`;
 }
 
+/** A batch line given as bytes to copy and text to encode, so a memoised head is never re-encoded. */
+export interface LineParts {
+  /** ASCII text before `bytes` (the custom_id prefix). */
+  prefix: string;
+  bytes: Buffer;
+  /** Text after `bytes`, without the newline. */
+  suffix: string;
+}
+
 interface OpenShard {
   number: number;
   path: string;
-  stream: WriteStream;
+  fd: number;
   hash: Hash;
   lines: number;
   bytes: number;
   inputTokens: number;
-  /** Lines not yet handed to the stream: one write per ~256 KB instead of one per line. */
-  pending: string[];
-  pendingBytes: number;
 }
 
-const FLUSH_BYTES = 256 * 1024;
+/** Lines are encoded into one reusable buffer and written a buffer at a time (no per-line allocation). */
+const BUFFER_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Shard files are written synchronously: prepare is a batch step with
+ * nothing else to serve, and a write of a few MB into the page cache costs
+ * less than the promise and stream machinery around it.
+ */
 export class ShardWriter {
   private current: OpenShard | null = null;
   private nextNumber: number;
+  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** Bytes of `buffer` that belong to the current shard and are not written yet. */
+  private used = 0;
 
   constructor(
     private readonly dir: string,
@@ -77,31 +91,48 @@ export class ShardWriter {
   }
 
   /** Adds a line (without newline); returns the number of the shard it went into. */
-  async add(line: string, inputTokens: number, what: string): Promise<number> {
-    const bytes = Buffer.byteLength(line) + 1;
+  add(line: string | LineParts, inputTokens: number, what: string): number {
+    const maxBytes = typeof line === 'string' ? line.length * 3 + 1 : (line.prefix.length + line.suffix.length) * 3 + line.bytes.length + 1;
+    const start = this.reserve(maxBytes);
+    let end = start;
+    if (typeof line === 'string') end += this.buffer.write(line, end);
+    else {
+      end += this.buffer.write(line.prefix, end, 'latin1');
+      end += line.bytes.copy(this.buffer, end);
+      end += this.buffer.write(line.suffix, end);
+    }
+    this.buffer[end++] = 0x0a;
+    const bytes = end - start;
     if (bytes > this.limits.maxBytes) {
       throw new TransbatchError(
         'input',
         `${what}: its request is ${bytes} bytes, more than batch.max_bytes_per_file (${this.limits.maxBytes}); lower split.max_chunk_tokens`,
       );
     }
-    let shard = this.current;
-    if (shard && !this.fits(shard, bytes, inputTokens)) {
-      await this.closeCurrent();
-      shard = null;
+    if (this.current && !this.fits(this.current, bytes, inputTokens)) {
+      // Everything before this line belongs to the full shard; the line starts the next one.
+      this.closeCurrent();
+      this.buffer.copyWithin(0, start, end);
+      end = bytes;
     }
-    shard ??= this.open();
+    const shard = this.current ?? this.open();
+    this.used = end;
     shard.lines++;
     shard.bytes += bytes;
     shard.inputTokens += inputTokens;
-    shard.pending.push(line);
-    shard.pendingBytes += bytes;
-    if (shard.pendingBytes >= FLUSH_BYTES) await this.flush(shard);
     return shard.number;
   }
 
-  async close(): Promise<void> {
-    await this.closeCurrent();
+  close(): void {
+    this.closeCurrent();
+  }
+
+  /** Makes room for `maxBytes` after the used part of the buffer; returns where the line starts. */
+  private reserve(maxBytes: number): number {
+    if (this.used + maxBytes <= this.buffer.length) return this.used;
+    this.flush();
+    if (maxBytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(maxBytes);
+    return 0;
   }
 
   private fits(shard: OpenShard, bytes: number, tokens: number): boolean {
@@ -111,40 +142,31 @@ export class ShardWriter {
     return maxTokens === undefined || shard.inputTokens + tokens <= maxTokens;
   }
 
-  private async flush(shard: OpenShard): Promise<void> {
-    if (shard.pending.length === 0) return;
-    // Encoded once: hashing and writing the same string would each encode it again.
-    const bytes = Buffer.from(`${shard.pending.join('\n')}\n`);
-    shard.pending = [];
-    shard.pendingBytes = 0;
+  private flush(): void {
+    const shard = this.current;
+    if (!shard || this.used === 0) {
+      this.used = 0;
+      return;
+    }
+    const bytes = this.buffer.subarray(0, this.used);
     shard.hash.update(bytes);
-    if (!shard.stream.write(bytes)) await once(shard.stream, 'drain');
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(shard.fd, bytes, offset);
+    this.used = 0;
   }
 
   private open(): OpenShard {
     const number = this.nextNumber++;
     const path = join(this.dir, shardFileName(number));
-    this.current = {
-      number,
-      path,
-      stream: createWriteStream(path),
-      hash: createHash('sha256'),
-      lines: 0,
-      bytes: 0,
-      inputTokens: 0,
-      pending: [],
-      pendingBytes: 0,
-    };
+    this.current = { number, path, fd: openSync(path, 'w'), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0 };
     return this.current;
   }
 
-  private async closeCurrent(): Promise<void> {
+  private closeCurrent(): void {
     const shard = this.current;
     if (!shard) return;
+    this.flush();
     this.current = null;
-    await this.flush(shard);
-    shard.stream.end();
-    await once(shard.stream, 'finish');
+    closeSync(shard.fd);
     this.onClosed({
       number: shard.number,
       path: shard.path,

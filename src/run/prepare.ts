@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packedRequestSettings, packedResponseFormatTail, packedUserContent } from '../build/pack.js';
 import { promptSettings } from '../build/prompt.js';
-import { type BuiltBody, batchLine, RequestBodyWriter, type RequestSettings } from '../build/request.js';
+import { type BuiltBody, batchLinePrefix, RequestBodyWriter, type RequestSettings } from '../build/request.js';
+import { RequestIndex } from '../build/request-index.js';
 import { ShardWriter, shardLimitsOf } from '../build/shards.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
@@ -63,17 +64,12 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     summary.shards++;
   });
 
+  const index = config.split.dedupe ? new RequestIndex((id) => state.requestKey(id), state.keyOverflow) : null;
+
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
-  const requestFor = async (
-    built: BuiltBody,
-    customId: string,
-    row: number,
-    text: string,
-    ratio: number,
-    where: string,
-  ): Promise<number> => {
+  const requestFor = (built: BuiltBody, customId: string, row: number, text: string, ratio: number, where: string): number => {
     summary.units++;
-    const existing = config.split.dedupe ? state.findRequestByHash(built.key) : undefined;
+    const existing = index?.find(built.key);
     if (existing !== undefined) {
       summary.deduplicated++;
       return existing;
@@ -81,18 +77,22 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     const request = { customId, hash: built.key, row, text, tokens: requestTokens(built, text, ratio) };
     summary.requests++;
     const cached = options.cache?.get(built.key);
+    let id: number;
     if (cached) {
       summary.cached++;
-      return state.insertCachedRequest(request, cached.content, cached.finishReason);
+      id = state.insertCachedRequest(request, cached.content, cached.finishReason);
+    } else {
+      const line = { prefix: batchLinePrefix(customId), bytes: built.head, suffix: `${built.rest}}` };
+      id = state.insertQueuedRequest(request, shards.add(line, request.tokens.input, where));
     }
-    const shard = await shards.add(batchLine(customId, built.json), request.tokens.input, where);
-    return state.insertQueuedRequest(request, shard);
+    index?.remember(built.key, id);
+    return id;
   };
 
   state.clearPrepared();
   state.db.exec('BEGIN');
   try {
-    for await (const { index, record } of readRecords(config.input.path, config.input.format)) {
+    for await (const { index: row, record } of readRecords(config.input.path, config.input.format)) {
       const plans = planCells(record, split);
       for (const lang of config.target_languages) {
         const ratio = outputRatio(lang, config.cost.output_ratio);
@@ -103,24 +103,17 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
           const texts = packed.map((plan) => [plan.path, plan.chunks[0]!.text] as const);
           const userContent = packedUserContent(texts);
           const built = packer.build({ text: userContent, lang, field: 'row' }, packedResponseFormatTail(texts.map(([key]) => key)));
-          const requestId = await requestFor(
-            built,
-            packedCustomIdOf(index, lang),
-            index,
-            userContent,
-            ratio,
-            `row ${index} (packed, ${lang})`,
-          );
-          for (const plan of packed) state.insertUnit(index, plan.cell, lang, 0, requestId, plan.path);
+          const requestId = requestFor(built, packedCustomIdOf(row, lang), row, userContent, ratio, `row ${row} (packed, ${lang})`);
+          for (const plan of packed) state.insertUnit(row, plan.cell, lang, 0, requestId, plan.path);
           summary.units += packed.length - 1;
         }
         for (const plan of plans) {
           if (packed.includes(plan)) continue;
           for (const [chunkIndex, chunk] of plan.chunks.entries()) {
             const built = bodies.build({ text: chunk.text, lang, field: plan.field });
-            const customId = customIdOf({ row: index, cell: plan.cell, lang, chunk: chunkIndex });
-            const requestId = await requestFor(built, customId, index, chunk.text, ratio, `row ${index} (${plan.path}, ${lang})`);
-            state.insertUnit(index, plan.cell, lang, chunkIndex, requestId);
+            const customId = customIdOf({ row, cell: plan.cell, lang, chunk: chunkIndex });
+            const requestId = requestFor(built, customId, row, chunk.text, ratio, `row ${row} (${plan.path}, ${lang})`);
+            state.insertUnit(row, plan.cell, lang, chunkIndex, requestId);
           }
         }
       }
@@ -130,12 +123,16 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
         options.onProgress?.(summary.rows);
       }
     }
-    await shards.close();
+    shards.close();
+    // The per-cell fallback of packed requests dedupes against every request after prepare.
+    if (packer && config.split.dedupe) state.indexRequestKeys();
     state.db.exec('COMMIT');
   } catch (error) {
     if (state.db.inTransaction) state.db.exec('ROLLBACK');
     // Nothing half-prepared stays behind: no shard may be submitted from a failed prepare.
-    await shards.close().catch(() => {});
+    try {
+      shards.close();
+    } catch {}
     state.clearPrepared();
     await rm(join(config.runDir, SHARDS_DIR), { recursive: true, force: true });
     throw error;

@@ -105,9 +105,34 @@ export class RunState {
 
   /** Throws away everything prepare wrote (used when a prepare was interrupted). */
   clearPrepared(): void {
-    this.db.exec('DELETE FROM units; DELETE FROM requests; DELETE FROM shards; DELETE FROM pending_lines;');
+    this.db.exec(
+      'DROP INDEX IF EXISTS requests_by_hash; DELETE FROM units; DELETE FROM requests; DELETE FROM shards; DELETE FROM pending_lines; DELETE FROM request_keys;',
+    );
   }
 
+  /** The dedupe key of request `id`. */
+  requestKey(id: number): Buffer | undefined {
+    return this.statement('SELECT hash FROM requests WHERE id = ?').pluck().get(id) as Buffer | undefined;
+  }
+
+  /** Dedupe keys the in-memory index had no room for. */
+  readonly keyOverflow = {
+    find: (hash: Buffer): number | undefined =>
+      this.statement('SELECT request_id FROM request_keys WHERE hash = ?').pluck().get(hash) as number | undefined,
+    insert: (hash: Buffer, id: number): void => {
+      this.statement('INSERT INTO request_keys (hash, request_id) VALUES (?, ?)').run(hash, id);
+    },
+  };
+
+  /**
+   * Indexes requests by key for lookups after prepare (the per-cell fallback of
+   * packed requests dedupes against them); built once, in bulk, when needed.
+   */
+  indexRequestKeys(): void {
+    this.db.exec('CREATE INDEX IF NOT EXISTS requests_by_hash ON requests (hash)');
+  }
+
+  /** Needs `indexRequestKeys()` first. */
   findRequestByHash(hash: Buffer): number | undefined {
     const row = this.statement('SELECT id FROM requests WHERE hash = ? LIMIT 1').get(hash) as { id: number } | undefined;
     return row?.id;

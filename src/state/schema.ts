@@ -1,5 +1,5 @@
 /** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -27,8 +27,12 @@ CREATE TABLE IF NOT EXISTS requests (
   prompt_tokens INTEGER NOT NULL DEFAULT 0,
   completion_tokens INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS requests_by_hash ON requests (hash);
 CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard, status);
+-- Dedupe keys past what prepare's in-memory index holds (src/build/request-index.ts).
+CREATE TABLE IF NOT EXISTS request_keys (
+  hash BLOB PRIMARY KEY,
+  request_id INTEGER NOT NULL
+) WITHOUT ROWID;
 -- One row per translation unit (row, cell, language, chunk) pointing at its request.
 CREATE TABLE IF NOT EXISTS units (
   row INTEGER NOT NULL,

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type KeyOverflow, RequestIndex } from '../../src/build/request-index.js';
+
+const keyOf = (text: string) => createHash('sha256').update(text).digest().subarray(0, 16);
+
+/** A run state stand-in: request id → full key, plus an overflow table. */
+function fixture(maxSlots?: number) {
+  const keys = new Map<number, Buffer>();
+  const spilled = new Map<string, number>();
+  const overflow: KeyOverflow = {
+    find: (key) => spilled.get(key.toString('hex')),
+    insert: (key, id) => void spilled.set(key.toString('hex'), id),
+  };
+  const index = new RequestIndex((id) => keys.get(id), overflow, maxSlots);
+  const add = (key: Buffer, id: number) => {
+    keys.set(id, key);
+    index.remember(key, id);
+  };
+  return { index, add, spilled };
+}
+
+describe('RequestIndex (dedupe keys in memory)', () => {
+  it('finds every remembered key across table growth, and nothing else', () => {
+    const { index, add } = fixture();
+    for (let id = 1; id <= 200_000; id++) add(keyOf(`text ${id}`), id);
+    for (let id = 1; id <= 200_000; id += 997) expect(index.find(keyOf(`text ${id}`))).toBe(id);
+    expect(index.find(keyOf('text 200001'))).toBeUndefined();
+    expect(index.find(keyOf('never seen'))).toBeUndefined();
+  });
+
+  it('confirms a fingerprint match against the full key: a different key with the same first bytes is not a duplicate', () => {
+    const { index, add } = fixture();
+    const original = keyOf('original');
+    add(original, 1);
+    const impostor = Buffer.from(original);
+    impostor[15] = impostor[15]! ^ 0xff;
+    expect(index.find(impostor)).toBeUndefined();
+    add(impostor, 2);
+    expect(index.find(impostor)).toBe(2);
+    expect(index.find(original)).toBe(1);
+  });
+
+  it('past its memory bound, keeps new keys in the overflow table and still finds them all', () => {
+    const { index, add, spilled } = fixture(1 << 16);
+    for (let id = 1; id <= 60_000; id++) add(keyOf(`text ${id}`), id);
+    expect(spilled.size).toBe(60_000 - Math.floor((1 << 16) * 0.7));
+    for (let id = 1; id <= 60_000; id += 101) expect(index.find(keyOf(`text ${id}`))).toBe(id);
+    expect(index.find(keyOf('never seen'))).toBeUndefined();
+  });
+});
