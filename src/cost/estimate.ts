@@ -56,7 +56,9 @@ function exactTotals(config: PipelineConfig, state: RunState): { billableInputTo
   let input = 0;
   let output = 0;
   const rows = state.db
-    .prepare("SELECT custom_id, text, input_tokens FROM requests WHERE source IS NULL OR source != 'cache'")
+    .prepare(
+      "SELECT r.custom_id, r.text, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
+    )
     .iterate() as IterableIterator<{ custom_id: string; text: string; input_tokens: number }>;
   for (const row of rows) {
     const exact = countTokens(row.text);

@@ -69,8 +69,9 @@ interface ReviewUnit extends UnitResult {
 function reviewUnits(state: RunState): IterableIterator<ReviewUnit> {
   return state.db
     .prepare(
-      `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail, u.pack_key, r.attempts
-       FROM units u JOIN requests r ON r.id = u.request_id
+      `SELECT u.row, u.cell, u.lang, u.chunk, COALESCE(o.status, 'queued') AS status, o.content, o.reason, o.detail, u.pack_key,
+         r.attempts + COALESCE(s.counted, 0) AS attempts
+       FROM units u JOIN requests r ON r.id = u.request_id LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard
        ORDER BY u.row, u.cell, u.lang, u.chunk`,
     )
     .iterate() as IterableIterator<ReviewUnit>;

@@ -106,7 +106,7 @@ export class RunState {
   /** Throws away everything prepare wrote (used when a prepare was interrupted). */
   clearPrepared(): void {
     this.db.exec(
-      'DROP INDEX IF EXISTS requests_by_hash; DELETE FROM units; DELETE FROM requests; DELETE FROM shards; DELETE FROM pending_lines; DELETE FROM request_keys;',
+      'DROP INDEX IF EXISTS requests_by_hash; DELETE FROM units; DELETE FROM requests; DELETE FROM outcomes; DELETE FROM shards; DELETE FROM pending_lines; DELETE FROM request_keys;',
     );
   }
 
@@ -140,16 +140,19 @@ export class RunState {
 
   insertQueuedRequest(request: NewRequest, shard: number): number {
     const info = this.statement(
-      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status, shard) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
+      'INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, shard) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output, shard);
     return Number(info.lastInsertRowid);
   }
 
   insertCachedRequest(request: NewRequest, content: string, finishReason: string | null): number {
-    const info = this.statement(
-      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status, source, content, finish_reason) VALUES (?, ?, ?, ?, ?, ?, 'done', 'cache', ?, ?)",
-    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output, content, finishReason);
-    return Number(info.lastInsertRowid);
+    const id = this.insertUnsentRequest(request);
+    this.statement("INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'cache', ?, ?)").run(
+      id,
+      content,
+      finishReason,
+    );
+    return id;
   }
 
   insertUnit(row: number, cell: number, lang: string, chunk: number, requestId: number, packKey: string | null = null): void {
@@ -183,19 +186,24 @@ export class RunState {
     );
   }
 
+  private insertUnsentRequest(request: NewRequest): number {
+    const info = this.statement(
+      'INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output);
+    return Number(info.lastInsertRowid);
+  }
+
   /** A request whose line is in no shard yet: waits as `retry` for the next retry shard. */
   insertPendingRequest(request: NewRequest, line: string): number {
-    const info = this.statement(
-      "INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, status) VALUES (?, ?, ?, ?, ?, ?, 'retry')",
-    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output);
-    const id = Number(info.lastInsertRowid);
+    const id = this.insertUnsentRequest(request);
+    this.statement("INSERT INTO outcomes (request_id, status) VALUES (?, 'retry')").run(id);
     this.statement('INSERT INTO pending_lines (request_id, line) VALUES (?, ?)').run(id, line);
     return id;
   }
 
   pendingLines(): { request_id: number; custom_id: string; line: string; input_tokens: number }[] {
     return this.statement(
-      "SELECT p.request_id, r.custom_id, p.line, r.input_tokens FROM pending_lines p JOIN requests r ON r.id = p.request_id WHERE r.status = 'retry' ORDER BY p.request_id",
+      "SELECT p.request_id, r.custom_id, p.line, r.input_tokens FROM pending_lines p JOIN requests r ON r.id = p.request_id JOIN outcomes o ON o.request_id = p.request_id WHERE o.status = 'retry' ORDER BY p.request_id",
     ).all() as { request_id: number; custom_id: string; line: string; input_tokens: number }[];
   }
 
@@ -205,8 +213,10 @@ export class RunState {
 
   markReplaced(requestId: number, detail: string, usage: { promptTokens: number; completionTokens: number }): void {
     this.statement(
-      "UPDATE requests SET status = 'replaced', reason = 'pack_fallback', detail = ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
-    ).run(detail, usage.promptTokens, usage.completionTokens, requestId);
+      `INSERT INTO outcomes (request_id, status, reason, detail, prompt_tokens, completion_tokens) VALUES (?, 'replaced', 'pack_fallback', ?, ?, ?)
+       ON CONFLICT (request_id) DO UPDATE SET status = 'replaced', reason = 'pack_fallback', detail = excluded.detail,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens`,
+    ).run(requestId, detail, usage.promptTokens, usage.completionTokens);
   }
 
   insertShard(shard: {
@@ -253,88 +263,118 @@ export class RunState {
 
   // ── requests and results ───────────────────────────────────────────────
 
+  /** Tokens add up over attempts; everything else is the latest outcome's. */
   recordOutcome(requestId: number, outcome: RequestOutcome): void {
-    if (outcome.kind === 'done') {
-      this.statement(
-        "UPDATE requests SET status = 'done', source = ?, content = ?, finish_reason = ?, reason = NULL, detail = NULL, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
-      ).run(outcome.source, outcome.content, outcome.finishReason, outcome.promptTokens, outcome.completionTokens, requestId);
-    } else {
-      this.statement(
-        'UPDATE requests SET status = ?, reason = ?, detail = ?, prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?',
-      ).run(outcome.kind, outcome.reason, outcome.detail, outcome.promptTokens, outcome.completionTokens, requestId);
-    }
+    const done = outcome.kind === 'done';
+    this.statement(
+      `INSERT INTO outcomes (request_id, status, source, content, finish_reason, reason, detail, prompt_tokens, completion_tokens)
+       VALUES (@id, @status, @source, @content, @finishReason, @reason, @detail, @promptTokens, @completionTokens)
+       ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, source = excluded.source, content = excluded.content,
+         finish_reason = excluded.finish_reason, reason = excluded.reason, detail = excluded.detail,
+         prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens`,
+    ).run({
+      id: requestId,
+      status: outcome.kind,
+      source: done ? outcome.source : null,
+      content: done ? outcome.content : null,
+      finishReason: done ? outcome.finishReason : null,
+      reason: done ? null : outcome.reason,
+      detail: done ? null : outcome.detail,
+      promptTokens: outcome.promptTokens,
+      completionTokens: outcome.completionTokens,
+    });
   }
 
   /** Moves requests waiting for a retry into a new shard; returns how many. */
   requestsToRetryFromShard(shard: number): Map<string, number> {
-    const rows = this.statement("SELECT id, custom_id FROM requests WHERE shard = ? AND status = 'retry'").all(shard) as {
+    const rows = this.statement(
+      "SELECT r.id, r.custom_id FROM requests r JOIN outcomes o ON o.request_id = r.id WHERE r.shard = ? AND o.status = 'retry'",
+    ).all(shard) as {
       id: number;
       custom_id: string;
     }[];
     return new Map(rows.map((row) => [row.custom_id, row.id]));
   }
 
+  /** Moves a request into another shard; the attempts of the one it leaves are kept. */
   requeue(requestId: number, shard: number): void {
-    this.statement("UPDATE requests SET status = 'queued', shard = ? WHERE id = ?").run(shard, requestId);
+    this.statement(
+      'UPDATE requests SET attempts = attempts + COALESCE((SELECT counted FROM shards WHERE number = requests.shard), 0), shard = ? WHERE id = ?',
+    ).run(shard, requestId);
+    this.statement("UPDATE outcomes SET status = 'queued' WHERE request_id = ?").run(requestId);
   }
 
-  /** Counts attempts: called when a request's batch is created. */
+  /**
+   * Counts an attempt for every request of the shard: called when its batch is
+   * created. A flag on the shard, not an update of 50,000 request rows.
+   */
   countAttempts(shard: number): void {
-    this.statement("UPDATE requests SET attempts = attempts + 1 WHERE shard = ? AND status = 'queued'").run(shard);
+    this.statement('UPDATE shards SET counted = 1 WHERE number = ?').run(shard);
   }
 
   /** A batch that failed for token limits did not attempt its requests. */
   uncountAttempts(shard: number): void {
-    this.statement("UPDATE requests SET attempts = MAX(attempts - 1, 0) WHERE shard = ? AND status = 'queued'").run(shard);
+    this.statement('UPDATE shards SET counted = 0 WHERE number = ?').run(shard);
+  }
+
+  /** Counts one attempt of one request (sync mode sends them one by one). */
+  countAttempt(requestId: number): void {
+    this.statement('UPDATE requests SET attempts = attempts + 1 WHERE id = ?').run(requestId);
   }
 
   requestByCustomId(
     customId: string,
   ): { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined {
-    return this.statement('SELECT id, text, status, shard, attempts FROM requests WHERE custom_id = ?').get(customId) as
-      | { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number }
-      | undefined;
+    return this.statement(
+      `SELECT r.id, r.text, COALESCE(o.status, 'queued') AS status, r.shard, r.attempts + COALESCE(s.counted, 0) AS attempts
+       FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard WHERE r.custom_id = ?`,
+    ).get(customId) as { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined;
   }
 
   /** Requests of a collected shard that appeared in neither file: retried, or rejected once out of attempts. */
   sweepUnanswered(shard: number, reason: string, detail: string, maxAttempts: number): number {
-    const rejected = this.statement(
-      "UPDATE requests SET status = 'rejected', reason = ?, detail = ? || ' (after ' || attempts || ' attempts)' WHERE shard = ? AND status = 'queued' AND attempts >= ?",
-    ).run(reason, detail, shard, maxAttempts).changes;
-    const retried = this.statement(
-      "UPDATE requests SET status = 'retry', reason = ?, detail = ? WHERE shard = ? AND status = 'queued'",
-    ).run(reason, detail, shard).changes;
-    return rejected + retried;
+    return this.statement(
+      `INSERT INTO outcomes (request_id, status, reason, detail)
+       SELECT r.id, CASE WHEN r.attempts + s.counted >= @max THEN 'rejected' ELSE 'retry' END, @reason,
+         CASE WHEN r.attempts + s.counted >= @max THEN @detail || ' (after ' || (r.attempts + s.counted) || ' attempts)' ELSE @detail END
+       FROM requests r JOIN shards s ON s.number = r.shard LEFT JOIN outcomes o ON o.request_id = r.id
+       WHERE r.shard = @shard AND COALESCE(o.status, 'queued') = 'queued'
+       ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, reason = excluded.reason, detail = excluded.detail`,
+    ).run({ shard, reason, detail, max: maxAttempts }).changes;
   }
 
   /** Shards holding requests that wait for a retry (requests only in pending_lines have none). */
   shardsWithRetries(): number[] {
-    const rows = this.statement(
-      "SELECT DISTINCT shard FROM requests WHERE status = 'retry' AND shard IS NOT NULL ORDER BY shard",
-    ).all() as {
-      shard: number;
-    }[];
-    return rows.map((row) => row.shard);
+    return this.statement(
+      "SELECT DISTINCT r.shard FROM outcomes o JOIN requests r ON r.id = o.request_id WHERE o.status = 'retry' AND r.shard IS NOT NULL ORDER BY r.shard",
+    )
+      .pluck()
+      .all() as number[];
   }
 
   hasRetries(): boolean {
-    return this.statement("SELECT 1 FROM requests WHERE status = 'retry' LIMIT 1").get() !== undefined;
+    return this.statement("SELECT 1 FROM outcomes WHERE status = 'retry' LIMIT 1").get() !== undefined;
   }
 
   requestCounts(): Record<RequestStatus, number> {
     const counts: Record<RequestStatus, number> = { queued: 0, retry: 0, done: 0, rejected: 0, replaced: 0 };
-    for (const row of this.statement('SELECT status, COUNT(*) AS n FROM requests GROUP BY status').all() as {
+    const total = this.statement('SELECT COUNT(*) FROM requests').pluck().get() as number;
+    counts.queued = total;
+    for (const row of this.statement('SELECT status, COUNT(*) AS n FROM outcomes GROUP BY status').all() as {
       status: RequestStatus;
       n: number;
     }[]) {
+      // Requeued requests keep an outcome row marked queued: already counted in the total.
+      if (row.status === 'queued') continue;
       counts[row.status] = row.n;
+      counts.queued -= row.n;
     }
     return counts;
   }
 
   tokenTotals(): TokenTotals {
     return this.statement(
-      "SELECT COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(expected_output_tokens), 0) AS expectedOutputTokens, COALESCE(SUM(CASE WHEN source = 'cache' THEN 0 ELSE input_tokens END), 0) AS billableInputTokens, COALESCE(SUM(CASE WHEN source = 'cache' THEN 0 ELSE expected_output_tokens END), 0) AS billableOutputTokens, COALESCE(SUM(prompt_tokens), 0) AS promptTokens, COALESCE(SUM(completion_tokens), 0) AS completionTokens, COUNT(*) AS requests, COALESCE(SUM(source = 'cache'), 0) AS cached FROM requests",
+      "SELECT COALESCE(SUM(r.input_tokens), 0) AS inputTokens, COALESCE(SUM(r.expected_output_tokens), 0) AS expectedOutputTokens, COALESCE(SUM(CASE WHEN o.source = 'cache' THEN 0 ELSE r.input_tokens END), 0) AS billableInputTokens, COALESCE(SUM(CASE WHEN o.source = 'cache' THEN 0 ELSE r.expected_output_tokens END), 0) AS billableOutputTokens, COALESCE(SUM(o.prompt_tokens), 0) AS promptTokens, COALESCE(SUM(o.completion_tokens), 0) AS completionTokens, COUNT(*) AS requests, COALESCE(SUM(o.source = 'cache'), 0) AS cached FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id",
     ).get() as TokenTotals;
   }
 
@@ -342,8 +382,8 @@ export class RunState {
   rowStatusCounts(totalRows: number): { done: number; pending: number; rejected: number } {
     const row = this.statement(
       `SELECT COALESCE(SUM(rejected > 0), 0) AS rejected, COALESCE(SUM(rejected = 0 AND waiting > 0), 0) AS pending FROM (
-         SELECT SUM(r.status = 'rejected') AS rejected, SUM(r.status IN ('queued', 'retry')) AS waiting
-         FROM units u JOIN requests r ON r.id = u.request_id GROUP BY u.row)`,
+         SELECT SUM(o.status = 'rejected') AS rejected, SUM(COALESCE(o.status, 'queued') IN ('queued', 'retry')) AS waiting
+         FROM units u LEFT JOIN outcomes o ON o.request_id = u.request_id GROUP BY u.row)`,
     ).get() as { rejected: number; pending: number };
     return { done: Math.max(totalRows - row.rejected - row.pending, 0), pending: row.pending, rejected: row.rejected };
   }
@@ -356,8 +396,8 @@ export class RunState {
   unitResults(): IterableIterator<UnitResult> {
     return this.db
       .prepare(
-        `SELECT u.row, u.cell, u.lang, u.chunk, r.status, r.content, r.reason, r.detail, u.pack_key
-         FROM units u JOIN requests r ON r.id = u.request_id
+        `SELECT u.row, u.cell, u.lang, u.chunk, COALESCE(o.status, 'queued') AS status, o.content, o.reason, o.detail, u.pack_key
+         FROM units u LEFT JOIN outcomes o ON o.request_id = u.request_id
          ORDER BY u.row, u.cell, u.lang, u.chunk`,
       )
       .iterate() as IterableIterator<UnitResult>;
@@ -366,7 +406,9 @@ export class RunState {
   /** Successful answers, for filling the response cache. */
   doneAnswers(): IterableIterator<{ hash: Buffer; content: string; finish_reason: string | null }> {
     return this.db
-      .prepare("SELECT hash, content, finish_reason FROM requests WHERE status = 'done' AND source != 'cache'")
+      .prepare(
+        "SELECT r.hash, o.content, o.finish_reason FROM outcomes o JOIN requests r ON r.id = o.request_id WHERE o.status = 'done' AND o.source != 'cache'",
+      )
       .iterate() as IterableIterator<{ hash: Buffer; content: string; finish_reason: string | null }>;
   }
 }

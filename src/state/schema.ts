@@ -6,7 +6,9 @@ CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
--- One row per distinct request (after dedupe); its answer once collected.
+-- One row per distinct request (after dedupe), written once by prepare and
+-- never rewritten for its answer: collect inserts into outcomes instead, so a
+-- batch of answers costs one append per request, not a rewrite of its row.
 CREATE TABLE IF NOT EXISTS requests (
   id INTEGER PRIMARY KEY,
   custom_id TEXT NOT NULL UNIQUE,
@@ -16,9 +18,15 @@ CREATE TABLE IF NOT EXISTS requests (
   text TEXT NOT NULL,
   input_tokens INTEGER NOT NULL,
   expected_output_tokens INTEGER NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('queued', 'retry', 'done', 'rejected', 'replaced')),
-  attempts INTEGER NOT NULL DEFAULT 0,
   shard INTEGER,
+  -- attempts made before its current shard (that shard's own counts when shards.counted)
+  attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard);
+-- A request's result; no row (or 'queued', after a retry) while it waits for one.
+CREATE TABLE IF NOT EXISTS outcomes (
+  request_id INTEGER PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'retry', 'done', 'rejected', 'replaced')),
   source TEXT CHECK (source IN ('batch', 'sync', 'cache')),
   content TEXT,
   finish_reason TEXT,
@@ -27,7 +35,7 @@ CREATE TABLE IF NOT EXISTS requests (
   prompt_tokens INTEGER NOT NULL DEFAULT 0,
   completion_tokens INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS requests_by_shard ON requests (shard, status);
+CREATE INDEX IF NOT EXISTS outcomes_by_status ON outcomes (status);
 -- Dedupe keys past what prepare's in-memory index holds (src/build/request-index.ts).
 CREATE TABLE IF NOT EXISTS request_keys (
   hash BLOB PRIMARY KEY,
@@ -63,6 +71,8 @@ CREATE TABLE IF NOT EXISTS shards (
   batch_id TEXT,
   batch_status TEXT,
   creates INTEGER NOT NULL DEFAULT 0,
+  -- 1 while its batch counts as an attempt for its requests (created, and not refused for token limits)
+  counted INTEGER NOT NULL DEFAULT 0,
   -- when the last batches.create was marked (epoch seconds), to bound reconcile listing
   marked_at INTEGER NOT NULL DEFAULT 0,
   not_before INTEGER NOT NULL DEFAULT 0,

@@ -140,7 +140,9 @@ export async function runSyncLoop(options: SyncLoopOptions): Promise<SyncOutcome
 function pendingShards(state: RunState): number[] {
   return (
     state.db
-      .prepare("SELECT DISTINCT shard FROM requests WHERE status IN ('queued', 'retry') AND shard IS NOT NULL ORDER BY shard")
+      .prepare(
+        "SELECT DISTINCT r.shard FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE COALESCE(o.status, 'queued') IN ('queued', 'retry') AND r.shard IS NOT NULL ORDER BY r.shard",
+      )
       .all() as {
       shard: number;
     }[]
@@ -163,7 +165,6 @@ class SyncSender {
   private readonly counts = { total: 0, done: 0, rejected: 0, sent: 0, transient: 0 };
   private readonly selectPending;
   private readonly selectText;
-  private readonly countAttempt;
 
   constructor(private readonly options: SyncLoopOptions) {
     const { config, state } = options;
@@ -176,15 +177,16 @@ class SyncSender {
       state.event('sync.paused', { ms, why });
     });
     this.selectPending = state.db.prepare(
-      "SELECT id, custom_id, attempts, input_tokens, expected_output_tokens FROM requests WHERE shard = ? AND status IN ('queued', 'retry')",
+      `SELECT r.id, r.custom_id, r.attempts + COALESCE(s.counted, 0) AS attempts, r.input_tokens, r.expected_output_tokens
+       FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard
+       WHERE r.shard = ? AND COALESCE(o.status, 'queued') IN ('queued', 'retry')`,
     );
     this.selectText = state.db.prepare('SELECT text FROM requests WHERE id = ?');
-    this.countAttempt = state.db.prepare('UPDATE requests SET attempts = attempts + 1 WHERE id = ?');
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 200);
     this.timer.unref();
     const totals = state.db
       .prepare(
-        "SELECT COUNT(*) AS total, COALESCE(SUM(status = 'done'), 0) AS done, COALESCE(SUM(status = 'rejected'), 0) AS rejected FROM requests WHERE shard IS NOT NULL",
+        "SELECT COUNT(*) AS total, COALESCE(SUM(o.status = 'done'), 0) AS done, COALESCE(SUM(o.status = 'rejected'), 0) AS rejected FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE r.shard IS NOT NULL",
       )
       .get() as { total: number; done: number; rejected: number };
     Object.assign(this.counts, totals);
@@ -341,7 +343,7 @@ class SyncSender {
     const batch = this.buffer.splice(0, this.buffer.length);
     state.transaction(() => {
       for (const { id, outcome, text } of batch) {
-        this.countAttempt.run(id);
+        state.countAttempt(id);
         if (outcome.kind === 'fallback') this.options.packFallback.apply(state, id, text, outcome.detail, outcome);
         else state.recordOutcome(id, outcome);
       }

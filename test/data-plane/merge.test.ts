@@ -45,22 +45,22 @@ function fabricateResults(runDir: string, failures: readonly (Failure & { cell: 
       text: string;
       lang: string;
     }[];
-    const done = db.prepare("UPDATE requests SET status = 'done', source = 'batch', content = ?, finish_reason = 'stop' WHERE id = ?");
+    const done = db.prepare(
+      "INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'batch', ?, 'stop')",
+    );
     db.transaction(() => {
-      for (const row of rows) done.run(answer(row.lang, row.text), row.id);
+      for (const row of rows) done.run(row.id, answer(row.lang, row.text));
       for (const failure of failures) {
         const unit = db
           .prepare('SELECT request_id FROM units WHERE row = ? AND cell = ? AND lang = ?')
           .get(failure.row, failure.cell, failure.lang) as { request_id: number } | undefined;
         if (!unit) throw new Error(`no unit for ${JSON.stringify(failure)}`);
         if (failure.reason === 'pending') {
-          db.prepare("UPDATE requests SET status = 'queued', content = NULL, source = NULL WHERE id = ?").run(unit.request_id);
+          db.prepare('DELETE FROM outcomes WHERE request_id = ?').run(unit.request_id);
         } else {
-          db.prepare("UPDATE requests SET status = 'rejected', content = NULL, source = NULL, reason = ?, detail = ? WHERE id = ?").run(
-            failure.reason,
-            failure.detail,
-            unit.request_id,
-          );
+          db.prepare(
+            "UPDATE outcomes SET status = 'rejected', content = NULL, source = NULL, reason = ?, detail = ? WHERE request_id = ?",
+          ).run(failure.reason, failure.detail, unit.request_id);
         }
       }
     })();

@@ -44,9 +44,11 @@ function parsedLines(shards: ShardFileInfo[]): { custom_id: string; method: stri
 function queuedCustomIds(runDir: string): string[] {
   const db = openStateDb(runDir);
   try {
-    return (db.prepare("SELECT custom_id FROM requests WHERE status = 'queued' ORDER BY custom_id").all() as { custom_id: string }[]).map(
-      (row) => row.custom_id,
-    );
+    return (
+      db.prepare('SELECT custom_id FROM requests WHERE id NOT IN (SELECT request_id FROM outcomes) ORDER BY custom_id').all() as {
+        custom_id: string;
+      }[]
+    ).map((row) => row.custom_id);
   } finally {
     db.close();
   }

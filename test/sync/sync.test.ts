@@ -51,7 +51,12 @@ interface RequestRow {
 function requests(s: SyncSetup): RequestRow[] {
   const db = new Database(join(s.dir, 'run', 'state.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT custom_id, status, attempts, source, reason, detail FROM requests ORDER BY id').all() as RequestRow[];
+    return db
+      .prepare(
+        `SELECT r.custom_id, COALESCE(o.status, 'queued') AS status, r.attempts + COALESCE(s.counted, 0) AS attempts, o.source, o.reason, o.detail
+         FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard ORDER BY r.id`,
+      )
+      .all() as RequestRow[];
   } finally {
     db.close();
   }
