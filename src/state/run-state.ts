@@ -265,24 +265,21 @@ export class RunState {
 
   /** Tokens add up over attempts; everything else is the latest outcome's. */
   recordOutcome(requestId: number, outcome: RequestOutcome): void {
-    const done = outcome.kind === 'done';
-    this.statement(
+    // Positional parameters: collect records every answer through here, and binding by name costs a property lookup each.
+    const statement = this.statement(
       `INSERT INTO outcomes (request_id, status, source, content, finish_reason, reason, detail, prompt_tokens, completion_tokens)
-       VALUES (@id, @status, @source, @content, @finishReason, @reason, @detail, @promptTokens, @completionTokens)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, source = excluded.source, content = excluded.content,
          finish_reason = excluded.finish_reason, reason = excluded.reason, detail = excluded.detail,
          prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens`,
-    ).run({
-      id: requestId,
-      status: outcome.kind,
-      source: done ? outcome.source : null,
-      content: done ? outcome.content : null,
-      finishReason: done ? outcome.finishReason : null,
-      reason: done ? null : outcome.reason,
-      detail: done ? null : outcome.detail,
-      promptTokens: outcome.promptTokens,
-      completionTokens: outcome.completionTokens,
-    });
+    );
+    if (outcome.kind === 'done') {
+      const { source, content, finishReason, promptTokens, completionTokens } = outcome;
+      statement.run(requestId, 'done', source, content, finishReason, null, null, promptTokens, completionTokens);
+    } else {
+      const { kind, reason, detail, promptTokens, completionTokens } = outcome;
+      statement.run(requestId, kind, null, null, null, reason, detail, promptTokens, completionTokens);
+    }
   }
 
   /** Moves requests waiting for a retry into a new shard; returns how many. */
