@@ -1,8 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import type { AsyncBuffer, Compressors, FileMetaData, ParquetParsers } from 'hyparquet';
-import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import type { AsyncBuffer, ColumnChunk, Compressors, DecodedArray, FileMetaData, ParquetParsers, ParquetScan, RowGroup } from 'hyparquet';
+import { parquetMetadataAsync, parquetScan, parquetSchema, readOffsetIndex } from 'hyparquet';
 import { TransbatchError } from '../errors.js';
 import { cannotRead } from './source-file.js';
 import type { DataRecord, SourceRecord } from './types.js';
@@ -110,12 +110,117 @@ async function readMetadata(path: string, file: AsyncBuffer): Promise<FileMetaDa
 }
 
 /**
- * Streams a Parquet file one row group at a time (rows in file order). Values
- * are plain JSON-like data: strings stay strings, INT64 becomes a number when
- * exact (else a decimal string), dates and timestamps ISO strings, lists and
- * structs arrays and objects. `line` is the 1-based row number.
+ * Uncompressed bytes of one column decoded per read: a column chunk whose
+ * pages are listed in an offset index is read a few whole pages at a time, so
+ * memory holds about this much of each column whatever the row group size.
+ * Pages are never split, so none is decoded twice.
  */
-export async function* readParquetRecords(path: string): AsyncGenerator<SourceRecord> {
+const RANGE_BYTES = 1 << 20;
+
+export interface ParquetReadOptions {
+  /** Uncompressed bytes of a column to decode per read (default 1 MiB; tests lower it to get many ranges from small files). */
+  rangeBytes?: number;
+}
+
+/** A column's row ranges within one row group, absolute row numbers, in order, covering the group. */
+type Ranges = [start: number, end: number][];
+
+/**
+ * Row ranges for one top-level column of a row group: page-aligned runs of
+ * about RANGE_BYTES (uncompressed, estimated from each page's compressed size
+ * and the chunk's compression ratio) from the offset index of its largest leaf chunk, else
+ * (no offset index, or an unreadable one) the whole group.
+ */
+async function columnRanges(
+  file: AsyncBuffer,
+  chunks: ColumnChunk[],
+  groupStart: number,
+  groupRows: number,
+  rangeBytes: number,
+): Promise<Ranges> {
+  const whole: Ranges = [[groupStart, groupStart + groupRows]];
+  let largest: ColumnChunk | undefined;
+  for (const chunk of chunks) {
+    if (!largest || (chunk.meta_data?.total_compressed_size ?? 0n) > (largest.meta_data?.total_compressed_size ?? 0n)) largest = chunk;
+  }
+  if (!largest?.offset_index_offset || !largest.offset_index_length) return whole;
+  let pages: { first_row_index: bigint; compressed_page_size: number }[];
+  try {
+    const start = Number(largest.offset_index_offset);
+    const bytes = await file.slice(start, start + largest.offset_index_length);
+    pages = readOffsetIndex({ view: new DataView(bytes), offset: 0 }).page_locations;
+  } catch {
+    return whole; // the data pages say what is wrong, if anything
+  }
+  const meta = largest.meta_data;
+  const ratio = meta && meta.total_compressed_size > 0n ? Number(meta.total_uncompressed_size) / Number(meta.total_compressed_size) : 1;
+  const ranges: Ranges = [];
+  let rangeStart = 0;
+  let bytes = 0;
+  for (let i = 0; i < pages.length; i++) {
+    const page = pages[i]!;
+    const first = Number(page.first_row_index);
+    if (bytes >= rangeBytes && first > rangeStart && first < groupRows) {
+      ranges.push([groupStart + rangeStart, groupStart + first]);
+      rangeStart = first;
+      bytes = 0;
+    }
+    bytes += page.compressed_page_size * ratio;
+  }
+  if (rangeStart === 0) return whole;
+  ranges.push([groupStart + rangeStart, groupStart + groupRows]);
+  return ranges;
+}
+
+/** Column chunks of a row group by top-level column (a struct or list has one per leaf). */
+function chunksByColumn(group: RowGroup): Map<string, ColumnChunk[]> {
+  const byColumn = new Map<string, ColumnChunk[]>();
+  for (const chunk of group.columns) {
+    const name = chunk.meta_data?.path_in_schema[0];
+    if (name === undefined) continue;
+    const list = byColumn.get(name);
+    if (list) list.push(chunk);
+    else byColumn.set(name, [chunk]);
+  }
+  return byColumn;
+}
+
+/** A range of one column, decoded. */
+interface Loaded {
+  /** Absolute row number of values[0]. */
+  start: number;
+  values: DecodedArray;
+}
+
+/**
+ * One column, read range by range across the row groups, the next range
+ * always on its way (file read and decoding overlap the caller's work).
+ */
+interface ColumnCursor {
+  name: string;
+  /** Row group of `ranges`; -1 before the first. */
+  group: number;
+  ranges: Ranges;
+  next: number;
+  current: Loaded;
+  pending: Promise<Loaded | undefined>;
+}
+
+const ignore = (): void => {};
+
+/**
+ * Streams a Parquet file row by row, in file order. Each column is decoded a
+ * range of whole pages at a time (about 1 MiB) when the file has offset
+ * indexes (hyparquet-writer, parquet-mr/Spark, pyarrow with write_page_index),
+ * so memory stays at a few MB per column even for row groups of a million
+ * rows; without them, one column chunk of a row group at a time. While the
+ * caller works on a range, the next one of each column is read and decoded.
+ * Values are plain JSON-like data: strings stay strings, INT64 becomes a
+ * number when exact (else a decimal string), dates and timestamps ISO strings,
+ * lists and structs arrays and objects. `line` is the 1-based row number.
+ */
+export async function* readParquetRecords(path: string, options: ParquetReadOptions = {}): AsyncGenerator<SourceRecord> {
+  const rangeBytes = options.rangeBytes ?? RANGE_BYTES;
   let handle: FileHandle;
   let byteLength: number;
   try {
@@ -123,6 +228,7 @@ export async function* readParquetRecords(path: string): AsyncGenerator<SourceRe
   } catch (error) {
     throw cannotRead(path, error);
   }
+  const cursors: ColumnCursor[] = [];
   try {
     try {
       byteLength = (await handle.stat()).size;
@@ -131,31 +237,101 @@ export async function* readParquetRecords(path: string): AsyncGenerator<SourceRe
     }
     const file = fileAsyncBuffer(handle, byteLength);
     const metadata = await readMetadata(path, file);
-    let index = 0;
-    for (const group of metadata.row_groups) {
-      const rowStart = index;
-      const rowEnd = rowStart + Number(group.num_rows);
-      if (rowEnd === rowStart) continue;
-      let rows: Record<string, unknown>[];
+    let scan: ParquetScan;
+    let names: string[];
+    try {
+      names = parquetSchema(metadata).children.map((child) => child.element.name);
+      scan = await parquetScan({ file, metadata, compressors: ZLIB_DECOMPRESSORS, parsers: PARSERS, useOffsetIndex: true });
+    } catch (error) {
+      throw new TransbatchError('input', `not a readable Parquet file: ${describe(error)}`, { file: path }, { cause: error });
+    }
+    const groups = metadata.row_groups;
+    const groupStarts: number[] = [];
+    let total = 0;
+    for (const group of groups) {
+      groupStarts.push(total);
+      total += Number(group.num_rows);
+    }
+    const columnsOf = groups.map((group) => chunksByColumn(group));
+    const cannotDecode = (rowStart: number, rowEnd: number, message: string, cause?: unknown) =>
+      new TransbatchError(
+        'input',
+        `cannot decode Parquet rows ${rowStart + 1}-${rowEnd}: ${message}`,
+        { file: path, line: rowStart + 1 },
+        cause === undefined ? undefined : { cause },
+      );
+
+    /** Reads the cursor's next range (planning the next row group's ranges when needed); undefined after the last. */
+    const fetchNext = async (cursor: ColumnCursor): Promise<Loaded | undefined> => {
+      while (cursor.next >= cursor.ranges.length) {
+        const g = ++cursor.group;
+        if (g >= groups.length) return undefined;
+        const rows = Number(groups[g]!.num_rows);
+        if (rows === 0) continue;
+        const chunks = columnsOf[g]!.get(cursor.name);
+        if (!chunks) throw cannotDecode(groupStarts[g]!, groupStarts[g]! + rows, `row group ${g + 1} has no column ${cursor.name}`);
+        cursor.ranges = await columnRanges(file, chunks, groupStarts[g]!, rows, rangeBytes);
+        cursor.next = 0;
+      }
+      const [rowStart, rowEnd] = cursor.ranges[cursor.next++]!;
+      let values: DecodedArray;
       try {
-        rows = await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors: ZLIB_DECOMPRESSORS, parsers: PARSERS });
+        values = await scan.readColumn({ column: cursor.name, rowStart, rowEnd });
       } catch (error) {
-        throw new TransbatchError(
-          'input',
-          `cannot decode Parquet rows ${rowStart + 1}-${rowEnd}: ${describe(error)}`,
-          { file: path, line: rowStart + 1 },
-          { cause: error },
-        );
+        throw cannotDecode(rowStart, rowEnd, describe(error), error);
       }
-      for (let i = 0; i < rows.length; i++) {
-        const record = toPlainObject(rows[i]!);
-        // Let the group's array go as we go, so its rows can be collected early.
-        rows[i] = undefined as unknown as Record<string, unknown>;
-        yield { index, line: index + 1, record };
-        index++;
+      if (values.length !== rowEnd - rowStart) {
+        throw cannotDecode(rowStart, rowEnd, `column ${cursor.name} has ${values.length} values`);
       }
+      return { start: rowStart, values };
+    };
+    const prefetch = (cursor: ColumnCursor): void => {
+      cursor.pending = fetchNext(cursor);
+      // Awaited (and thrown) when its rows are reached; not an unhandled rejection before that, or if the caller stops early.
+      cursor.pending.catch(ignore);
+    };
+
+    for (const name of names) {
+      const cursor: ColumnCursor = {
+        name,
+        group: -1,
+        ranges: [],
+        next: 0,
+        current: { start: 0, values: [] },
+        pending: Promise.resolve(undefined),
+      };
+      prefetch(cursor);
+      cursors.push(cursor);
+    }
+
+    // The first row not in every column's current range: where the next ranges come in.
+    let refill = 0;
+    for (let index = 0; index < total; index++) {
+      if (index === refill) {
+        refill = total;
+        for (const cursor of cursors) {
+          if (index >= cursor.current.start + cursor.current.values.length) {
+            const loaded = await cursor.pending;
+            if (!loaded || loaded.start !== index) {
+              throw cannotDecode(index, total, `column ${cursor.name} ${loaded ? `resumes at row ${loaded.start + 1}` : 'ends early'}`);
+            }
+            cursor.current = loaded;
+            prefetch(cursor);
+          }
+          refill = Math.min(refill, cursor.current.start + cursor.current.values.length);
+        }
+      }
+      const record: DataRecord = {};
+      for (let c = 0; c < cursors.length; c++) {
+        const cursor = cursors[c]!;
+        const value: unknown = cursor.current.values[index - cursor.current.start];
+        record[cursor.name] = typeof value === 'string' ? value : toPlain(value);
+      }
+      yield { index, line: index + 1, record };
     }
   } finally {
+    // Let reads still in flight finish before the handle goes (their results are dropped).
+    await Promise.allSettled(cursors.map((cursor) => cursor.pending));
     await handle.close();
   }
 }
