@@ -1,7 +1,17 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import type { AsyncBuffer, ColumnChunk, Compressors, DecodedArray, FileMetaData, ParquetParsers, ParquetScan, RowGroup } from 'hyparquet';
+import type {
+  AsyncBuffer,
+  ColumnChunk,
+  Compressors,
+  DecodedArray,
+  FileMetaData,
+  ParquetParsers,
+  ParquetScan,
+  RowGroup,
+  SchemaTree,
+} from 'hyparquet';
 import { parquetMetadataAsync, parquetScan, parquetSchema, readOffsetIndex } from 'hyparquet';
 import { TransbatchError } from '../errors.js';
 import { cannotRead } from './source-file.js';
@@ -185,6 +195,30 @@ function chunksByColumn(group: RowGroup): Map<string, ColumnChunk[]> {
   return byColumn;
 }
 
+/**
+ * Parsers for text columns read as bytes: hyparquet then keeps each value as a
+ * view of its decompressed page, and the reader makes the string when the row
+ * is made. Strings of a whole range made at once outlive a few young-generation
+ * collections while the caller works through the range, get promoted, and
+ * become old-generation garbage: on `transbatch prepare` that tripled GC time
+ * (100k rows: 2.2 s of GC against 0.6 s for JSONL input) and raised peak RSS.
+ */
+const KEEP_BYTES: Partial<ParquetParsers> = { ...PARSERS, stringFromBytes: (bytes) => bytes };
+const UTF8 = new TextDecoder();
+
+/**
+ * A top-level, non-nested column whose values hyparquet turns into strings
+ * with `stringFromBytes` (BYTE_ARRAY, plain or UTF8/STRING/ENUM annotated):
+ * read as bytes and decoded row by row, the same strings in the end.
+ */
+function textColumn(node: SchemaTree): boolean {
+  if (node.children.length > 0) return false;
+  const { type, converted_type: converted, logical_type: logical } = node.element;
+  if (type !== 'BYTE_ARRAY') return false;
+  if (converted !== undefined && converted !== 'UTF8' && converted !== 'ENUM') return false;
+  return logical === undefined || logical.type === 'STRING' || logical.type === 'ENUM';
+}
+
 /** A range of one column, decoded. */
 interface Loaded {
   /** Absolute row number of values[0]. */
@@ -198,6 +232,8 @@ interface Loaded {
  */
 interface ColumnCursor {
   name: string;
+  /** A flat text column read as UTF-8 bytes (see textColumn): each value decoded when its row is made. */
+  text: boolean;
   /** Row group of `ranges`; -1 before the first. */
   group: number;
   ranges: Ranges;
@@ -238,10 +274,12 @@ export async function* readParquetRecords(path: string, options: ParquetReadOpti
     const file = fileAsyncBuffer(handle, byteLength);
     const metadata = await readMetadata(path, file);
     let scan: ParquetScan;
-    let names: string[];
+    let bytesScan: ParquetScan;
+    let columns: { name: string; text: boolean }[];
     try {
-      names = parquetSchema(metadata).children.map((child) => child.element.name);
+      columns = parquetSchema(metadata).children.map((child) => ({ name: child.element.name, text: textColumn(child) }));
       scan = await parquetScan({ file, metadata, compressors: ZLIB_DECOMPRESSORS, parsers: PARSERS, useOffsetIndex: true });
+      bytesScan = await parquetScan({ file, metadata, compressors: ZLIB_DECOMPRESSORS, parsers: KEEP_BYTES, useOffsetIndex: true });
     } catch (error) {
       throw new TransbatchError('input', `not a readable Parquet file: ${describe(error)}`, { file: path }, { cause: error });
     }
@@ -276,7 +314,7 @@ export async function* readParquetRecords(path: string, options: ParquetReadOpti
       const [rowStart, rowEnd] = cursor.ranges[cursor.next++]!;
       let values: DecodedArray;
       try {
-        values = await scan.readColumn({ column: cursor.name, rowStart, rowEnd });
+        values = await (cursor.text ? bytesScan : scan).readColumn({ column: cursor.name, rowStart, rowEnd });
       } catch (error) {
         throw cannotDecode(rowStart, rowEnd, describe(error), error);
       }
@@ -291,9 +329,10 @@ export async function* readParquetRecords(path: string, options: ParquetReadOpti
       cursor.pending.catch(ignore);
     };
 
-    for (const name of names) {
+    for (const { name, text } of columns) {
       const cursor: ColumnCursor = {
         name,
+        text,
         group: -1,
         ranges: [],
         next: 0,
@@ -325,7 +364,13 @@ export async function* readParquetRecords(path: string, options: ParquetReadOpti
       for (let c = 0; c < cursors.length; c++) {
         const cursor = cursors[c]!;
         const value: unknown = cursor.current.values[index - cursor.current.start];
-        record[cursor.name] = typeof value === 'string' ? value : toPlain(value);
+        record[cursor.name] = cursor.text
+          ? value == null
+            ? null
+            : UTF8.decode(value as Uint8Array)
+          : typeof value === 'string'
+            ? value
+            : toPlain(value);
       }
       yield { index, line: index + 1, record };
     }
