@@ -18,11 +18,11 @@ import { readRecords } from '../read/index.js';
 import { planCells, splitSettings } from '../split/cells.js';
 import { customIdOf, packedCustomIdOf } from '../split/custom-id.js';
 import { approximateTokens, countTokens } from '../split/tokens.js';
+import { PrepareWriter } from '../state/prepare-writer.js';
 import type { RunState } from '../state/run-state.js';
 
 export const SHARDS_DIR = 'shards';
-/** Records per state transaction: large enough to amortise commits, small enough to bound the WAL. */
-const RECORDS_PER_TRANSACTION = 2000;
+const PROGRESS_EVERY_ROWS = 2000;
 
 export interface PrepareSummary {
   rows: number;
@@ -59,12 +59,14 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
   const bodies = new RequestBodyWriter(requestSettings(config), countHead);
   const packer = config.split.pack === 'row' ? new RequestBodyWriter(packedRequestSettings(requestSettings(config)), countHead) : null;
   const summary: PrepareSummary = { rows: 0, units: 0, requests: 0, deduplicated: 0, cached: 0, shards: 0 };
+  state.clearPrepared();
+  // From here until it finishes, the writer thread is the only one writing to the run state.
+  const writer = new PrepareWriter(state, config.runDir);
   const shards = new ShardWriter(join(config.runDir, SHARDS_DIR), shardLimitsOf(config.batch), 1, (shard) => {
-    state.insertShard({ ...shard, attempt: 1 });
+    writer.shard(shard);
     summary.shards++;
   });
-
-  const index = config.split.dedupe ? new RequestIndex((id) => state.requestKey(id), state.keyOverflow) : null;
+  const index = config.split.dedupe ? new RequestIndex((id) => writer.keyOf(id), writer.keyOverflow) : null;
 
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
   const requestFor = (built: BuiltBody, customId: string, row: number, text: string, ratio: number, where: string): number => {
@@ -80,17 +82,15 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     let id: number;
     if (cached) {
       summary.cached++;
-      id = state.insertCachedRequest(request, cached.content, cached.finishReason);
+      id = writer.request(request, null, cached);
     } else {
       const line = { prefix: batchLinePrefix(customId), bytes: built.head, suffix: `${built.rest}}` };
-      id = state.insertQueuedRequest(request, shards.add(line, request.tokens.input, where));
+      id = writer.request(request, shards.add(line, request.tokens.input, where), null);
     }
     index?.remember(built.key, id);
     return id;
   };
 
-  state.clearPrepared();
-  state.db.exec('BEGIN');
   try {
     for await (const { index: row, record } of readRecords(config.input.path, config.input.format)) {
       const plans = planCells(record, split);
@@ -104,7 +104,7 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
           const userContent = packedUserContent(texts);
           const built = packer.build({ text: userContent, lang, field: 'row' }, packedResponseFormatTail(texts.map(([key]) => key)));
           const requestId = requestFor(built, packedCustomIdOf(row, lang), row, userContent, ratio, `row ${row} (packed, ${lang})`);
-          for (const plan of packed) state.insertUnit(row, plan.cell, lang, 0, requestId, plan.path);
+          for (const plan of packed) writer.unit(row, plan.cell, lang, 0, requestId, plan.path);
           summary.units += packed.length - 1;
         }
         for (const plan of plans) {
@@ -113,23 +113,21 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
             const built = bodies.build({ text: chunk.text, lang, field: plan.field });
             const customId = customIdOf({ row, cell: plan.cell, lang, chunk: chunkIndex });
             const requestId = requestFor(built, customId, row, chunk.text, ratio, `row ${row} (${plan.path}, ${lang})`);
-            state.insertUnit(row, plan.cell, lang, chunkIndex, requestId);
+            writer.unit(row, plan.cell, lang, chunkIndex, requestId);
           }
         }
       }
       summary.rows++;
-      if (summary.rows % RECORDS_PER_TRANSACTION === 0) {
-        state.db.exec('COMMIT; BEGIN');
-        options.onProgress?.(summary.rows);
-      }
+      await writer.flush();
+      if (summary.rows % PROGRESS_EVERY_ROWS === 0) options.onProgress?.(summary.rows);
     }
     shards.close();
+    await writer.finish();
     // The per-cell fallback of packed requests dedupes against every request after prepare.
     if (packer && config.split.dedupe) state.indexRequestKeys();
-    state.db.exec('COMMIT');
   } catch (error) {
-    if (state.db.inTransaction) state.db.exec('ROLLBACK');
     // Nothing half-prepared stays behind: no shard may be submitted from a failed prepare.
+    await writer.abort();
     try {
       shards.close();
     } catch {}

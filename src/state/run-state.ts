@@ -138,34 +138,6 @@ export class RunState {
     return row?.id;
   }
 
-  insertQueuedRequest(request: NewRequest, shard: number): number {
-    const info = this.statement(
-      'INSERT INTO requests (custom_id, hash, row, text, input_tokens, expected_output_tokens, shard) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(request.customId, request.hash, request.row, request.text, request.tokens.input, request.tokens.output, shard);
-    return Number(info.lastInsertRowid);
-  }
-
-  insertCachedRequest(request: NewRequest, content: string, finishReason: string | null): number {
-    const id = this.insertUnsentRequest(request);
-    this.statement("INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'cache', ?, ?)").run(
-      id,
-      content,
-      finishReason,
-    );
-    return id;
-  }
-
-  insertUnit(row: number, cell: number, lang: string, chunk: number, requestId: number, packKey: string | null = null): void {
-    this.statement('INSERT INTO units (row, cell, lang, chunk, request_id, pack_key) VALUES (?, ?, ?, ?, ?, ?)').run(
-      row,
-      cell,
-      lang,
-      chunk,
-      requestId,
-      packKey,
-    );
-  }
-
   unitsOfRequest(requestId: number): { row: number; cell: number; lang: string; chunk: number; pack_key: string | null }[] {
     return this.statement('SELECT row, cell, lang, chunk, pack_key FROM units WHERE request_id = ? ORDER BY row, cell').all(requestId) as {
       row: number;
