@@ -43,7 +43,6 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 const ROUTE = /^(GET|POST|DELETE) \/v1\/[A-Za-z0-9_/{}.-]+$/;
@@ -151,5 +150,7 @@ function describeIssues(issues: readonly Issue[], prefix: PropertyKey[] = []): s
 
 /** Reads a fault plan from a YAML or JSON file (JSON is valid YAML). */
 export async function loadFaultPlan(path: string): Promise<ResolvedFaultPlan> {
+  // Loaded here only: the emulator's worker thread never reads YAML.
+  const { parse: parseYaml } = await import('yaml');
   return parseFaultPlan(parseYaml(await readFile(path, 'utf8')));
 }

@@ -10,7 +10,6 @@ import { BatchRunner } from './batch/runner.js';
 import { createEchoEngine } from './engines/echo.js';
 import { createPseudoEngine } from './engines/pseudo.js';
 import type { Engine } from './engines/types.js';
-import { createUpstreamEngine } from './engines/upstream.js';
 import { FaultState } from './fault-state.js';
 import { parseFaultPlan } from './faults.js';
 import { RateLimits } from './rate-limits.js';
@@ -26,7 +25,8 @@ export type { FaultPlan, ResolvedFaultPlan } from './faults.js';
 export { loadFaultPlan, parseFaultPlan } from './faults.js';
 export type { EmulatorEvent, EmulatorHandle, EmulatorOptions, EngineName } from './types.js';
 
-function createEngine(options: EmulatorOptions): { engine: Engine; concurrency: number } {
+/** The upstream engine (and the `openai` client it uses) is loaded only when used. */
+async function createEngine(options: EmulatorOptions): Promise<{ engine: Engine; concurrency: number }> {
   switch (options.engine ?? 'pseudo') {
     case 'pseudo':
       return { engine: createPseudoEngine(), concurrency: 1 };
@@ -40,6 +40,7 @@ function createEngine(options: EmulatorOptions): { engine: Engine; concurrency: 
         concurrency,
         ...(options.upstreamApiKey ? { apiKey: options.upstreamApiKey } : {}),
       };
+      const { createUpstreamEngine } = await import('./engines/upstream.js');
       return { engine: createUpstreamEngine(engineOptions), concurrency: concurrency * 2 };
     }
   }
@@ -77,7 +78,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     for (const listener of listeners) listener(event);
   };
   const faults = new FaultState(plan);
-  const { engine, concurrency } = createEngine(options);
+  const { engine, concurrency } = await createEngine(options);
   const responder = new Responder(engine, faults);
   const shuffle = plan.shuffle === false ? undefined : plan.shuffle === true ? { window: 256, seed: 1 } : plan.shuffle;
   const runner = new BatchRunner({

@@ -2,7 +2,8 @@
  * The provider behind a pipeline: an `openai` SDK client for OpenAI or any
  * compatible base URL, an `AzureOpenAI` client for Azure OpenAI
  * (`provider.kind: azure`), or the embedded emulator (`provider.kind: local`),
- * started in-process on a free loopback port with a one-off key. The API key
+ * started in a worker thread of this process (its own core) on a free
+ * loopback port with a one-off key. The API key
  * is read from the environment here and nowhere else.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ type AzureClientOptions = NonNullable<ConstructorParameters<typeof AzureOpenAI>[
 
 import type { PipelineConfig } from '../config/types.js';
 import { loadFaultPlan } from '../emulator/faults.js';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulatorThread } from '../emulator/thread.js';
 import { TransbatchError } from '../errors.js';
 
 /** The first GA Azure OpenAI api-version with the Batch API. */
@@ -132,7 +133,7 @@ async function openLocalProvider(config: PipelineConfig, env: NodeJS.ProcessEnv)
     );
   }
   const faults = config.provider.faults ? await loadFaultPlan(join(config.configDir, config.provider.faults)) : undefined;
-  const emulator = await startEmulator({
+  const emulator = await startEmulatorThread({
     dataDir: join(config.runDir, EMULATOR_DIR),
     apiKey,
     engine: config.provider.engine,

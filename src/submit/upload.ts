@@ -4,24 +4,27 @@
  * `files.create`, so a 190 MB shard would cost ~200 MB of RSS. Files up to
  * `threshold` still go through one `files.create`; bigger ones go through the
  * Uploads API (`uploads.create` → `uploads.parts.create` per part →
- * `uploads.complete`). Each part is a `File` over a slice of the
- * file-backed `fs.openAsBlob` Blob: the SDK appends a `File` to its form as
- * is, and fetch streams the slice from disk, so no part is ever copied into
- * memory (measured: ~35 MB RSS growth for a 190 MB file, against ~100 MB
- * with an 8 MB Buffer per part, whose several copies the GC frees late).
+ * `uploads.complete`). Each part goes as the SDK's `toStreamingFile` over a
+ * generator that reads its range in 256 KB chunks and feeds the file's md5 on
+ * the way (one read of the file, not two), so a part is never held in memory
+ * and fetch sends it as it is read (the chunks are fresh buffers: the socket
+ * may still hold one when the next is read).
  * Each part is retried on 429, 5xx and connection errors, honouring
- * Retry-After (the slice is re-read from disk); the md5 of the whole file
+ * Retry-After (the range is re-read from disk, hashed on a copy of the md5
+ * so far); the md5 of the whole file
  * goes with `complete`, so the server checks the assembled bytes.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import OpenAI, { AzureOpenAI } from 'openai';
+import OpenAI, { AzureOpenAI, toStreamingFile } from 'openai';
 import type { FileObject } from 'openai/resources/files';
 
 /** Files up to this size go through one plain `files.create`. */
 export const DEFAULT_UPLOAD_THRESHOLD = 8 * 1024 * 1024;
+/** Bytes per read of a part. */
+const READ_BYTES = 256 * 1024;
 /** Bytes per Uploads API part (the API allows up to 64 MB). */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 
@@ -60,17 +63,21 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
   const partBytes = Math.min(Math.max(options.partBytes ?? DEFAULT_PART_BYTES, 1), 64 * 1024 * 1024);
   const filename = options.filename ?? basename(path);
   const upload = await client.uploads.create({ bytes: size, filename, mime_type: 'application/jsonl', purpose: 'batch' });
-  const md5 = createHash('md5');
+  let md5 = createHash('md5');
   const partIds: string[] = [];
-  // File-backed: a slice reads its range from disk when sent, and fails if the file changed since.
-  const whole = await openAsBlob(path);
   try {
     for (let offset = 0, number = 1; offset < size; offset += partBytes, number += 1) {
       const end = Math.min(offset + partBytes, size);
-      await hashRange(md5, path, offset, end);
-      const data = new File([whole.slice(offset, end)], `${filename}.part${number}`, { type: 'application/octet-stream' });
+      const name = `${filename}.part${number}`;
+      const before = md5;
       const part = await withRetries(
-        () => client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 }),
+        () => {
+          // Each try reads the range again and hashes it on a copy of the hash so far.
+          const attempt = before.copy();
+          md5 = attempt;
+          const data = toStreamingFile(readRange(path, offset, end, attempt), name, { type: 'application/octet-stream' });
+          return client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 });
+        },
         `part ${number} of ${filename}`,
         options,
       );
@@ -87,9 +94,25 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
   return completed.file;
 }
 
-async function hashRange(hash: ReturnType<typeof createHash>, path: string, start: number, end: number): Promise<void> {
-  const stream = createReadStream(path, { start, end: end - 1, highWaterMark: 1024 * 1024 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
+/**
+ * The bytes of `[start, end)` in 256 KB reads, hashed as they are sent. Each
+ * chunk is a fresh buffer: the socket may still hold the previous one.
+ */
+async function* readRange(path: string, start: number, end: number, hash: Hash): AsyncGenerator<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    for (let position = start; position < end; ) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, end - position));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) throw new Error(`${path} is shorter than expected (changed during the upload?)`);
+      position += bytesRead;
+      const bytes = chunk.subarray(0, bytesRead);
+      hash.update(bytes);
+      yield bytes;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 async function withRetries<T>(call: () => Promise<T>, what: string, options: UploadOptions): Promise<T> {

@@ -1,6 +1,7 @@
 /**
  * Streams a JSONL file as numbered lines (1-based, as the API reports them),
- * a block of lines per read chunk: each 64 KB chunk is cut after its last
+ * a block of lines per read chunk: each 1 MB chunk (read into one reused
+ * buffer, see `block-io.ts`) is cut after its last
  * `\n` (a byte that never occurs inside a multi-byte UTF-8 character) and
  * split at its `\n` bytes, so there is one await per block instead of per
  * line. Each line is decoded on its own: an ASCII line becomes a compact
@@ -9,7 +10,7 @@
  * parse), and no line keeps its block alive as a sliced string. The file is only read as fast as blocks are consumed,
  * so memory stays bounded by a chunk plus one partial line.
  */
-import { createReadStream } from 'node:fs';
+import { readBlocks } from '../store/block-io.js';
 
 export interface NumberedLine {
   number: number;
@@ -39,17 +40,17 @@ function splitLines(bytes: Buffer): string[] {
 
 export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
   let number = 1;
-  /** Bytes of the line still open at the end of the previous chunks. */
+  /** Bytes of the line still open at the end of the previous blocks (copied: the read buffer is reused). */
   let carry: Buffer[] = [];
-  for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of readBlocks(path)) {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
-      carry.push(chunk);
+      carry.push(Buffer.from(chunk));
       continue;
     }
     const head = carry.length === 0 ? chunk.subarray(0, last) : Buffer.concat([...carry, chunk.subarray(0, last)]);
-    carry = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
     const lines = splitLines(head);
+    carry = last + 1 < chunk.length ? [Buffer.from(chunk.subarray(last + 1))] : [];
     yield { first: number, lines };
     number += lines.length;
   }

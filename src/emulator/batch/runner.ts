@@ -70,8 +70,9 @@ export class BatchRunner {
     const stamp = `${status}_at` as const;
     const timestamps: Partial<Batch> = stamp in record.batch || status === 'validating' ? {} : { [stamp]: nowSeconds() };
     record.batch = { ...record.batch, ...timestamps, ...patch, status };
-    await this.deps.batches.save(record);
+    // Emitted before the save: a client may read the new status while it is being saved.
     this.deps.emit({ type: 'batch.status', batchId: record.batch.id, status });
+    await this.deps.batches.save(record);
   }
 
   private fail(record: BatchRecord, errors: BatchError[]): Promise<void> {

@@ -5,8 +5,7 @@
  * never needs the whole file in memory.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { BlockWriter } from '../store/block-io.js';
 import type { StagedFile } from '../store/file-store.js';
 
 export interface ShuffleOptions {
@@ -26,30 +25,25 @@ function prng(seed: number): () => number {
   };
 }
 
-const CHUNK_BYTES = 64 * 1024;
-
 export class JsonlSink {
-  private readonly stream: WriteStream;
+  private readonly writer: BlockWriter;
   private readonly hash = createHash('sha256');
   private readonly pending: string[] = [];
   private readonly random: (() => number) | undefined;
-  /**
-   * Lines are UTF-8-encoded straight into a ~64 KB buffer and written a block
-   * at a time: one syscall and hash update per block, not per line, and no
-   * concatenated string to flatten and re-encode (measured ~15x cheaper than
-   * `Buffer.from` of a joined 64 KB string).
-   */
-  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
-  bytes = 0;
   lines = 0;
 
   constructor(
     readonly path: string,
     private readonly shuffle?: ShuffleOptions,
   ) {
-    this.stream = createWriteStream(path);
+    // Lines are UTF-8-encoded straight into 1 MB blocks, written (and hashed) a block at a time:
+    // no per-line syscall or hash update, no joined string to flatten and re-encode.
+    this.writer = new BlockWriter(path, (block) => this.hash.update(block));
     this.random = shuffle ? prng(shuffle.seed) : undefined;
+  }
+
+  get bytes(): number {
+    return this.writer.bytes;
   }
 
   write(value: unknown): Promise<void> | undefined {
@@ -79,48 +73,16 @@ export class JsonlSink {
   }
 
   private writeRaw(line: string): Promise<void> | undefined {
-    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
-    if (this.used + line.length * 3 <= CHUNK_BYTES) {
-      this.used += this.chunk.write(line, this.used, 'utf8');
-      return undefined;
-    }
-    return this.writeSpilling(line);
-  }
-
-  /** The line may not fit: flush the block first (and write an oversized line on its own). */
-  private async writeSpilling(line: string): Promise<void> {
-    await this.flushChunk();
-    if (line.length * 3 <= CHUNK_BYTES) this.used += this.chunk.write(line, this.used, 'utf8');
-    else await this.writeBuffer(Buffer.from(line, 'utf8'));
-  }
-
-  private async flushChunk(): Promise<void> {
-    if (this.used === 0) return;
-    const buffer = this.chunk.subarray(0, this.used);
-    // The stream keeps the block until it is written: the next lines go to a new one.
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
-    await this.writeBuffer(buffer);
-  }
-
-  private async writeBuffer(buffer: Buffer): Promise<void> {
-    this.hash.update(buffer);
-    this.bytes += buffer.length;
-    if (!this.stream.write(buffer)) await once(this.stream, 'drain');
+    return this.writer.writeText(line);
   }
 
   async finish(): Promise<StagedFile> {
     await this.flushWindow();
-    await this.flushChunk();
-    this.stream.end();
-    await once(this.stream, 'finish');
+    await this.writer.finish();
     return { tmpPath: this.path, bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 
   async abort(): Promise<void> {
-    if (this.stream.closed) return;
-    const closed = once(this.stream, 'close');
-    this.stream.destroy();
-    await closed.catch(() => undefined);
+    await this.writer.abort();
   }
 }

@@ -1,10 +1,12 @@
 /** The Files API: multipart upload streamed to disk, list, retrieve, content, delete. */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { FileObject } from 'openai/resources/files';
 import { badRequest, notFound } from '../http/errors.js';
 import { nowSeconds, sendJson } from '../http/io.js';
+import { BLOCK_BYTES } from '../store/block-io.js';
 import type { StagedFile, StoredFile } from '../store/file-store.js';
 import type { EmulatorEvent } from '../types.js';
 import type { RouteContext } from './context.js';
@@ -91,7 +93,7 @@ export async function retrieveFile(context: RouteContext): Promise<void> {
 export async function fileContent(context: RouteContext): Promise<void> {
   const stored = requireFile(context);
   context.res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stored.file.bytes });
-  await pipeline(createReadStream(context.deps.files.contentPath(stored.file.id)), context.res);
+  await sendFileBody(context.res, context.deps.files.contentPath(stored.file.id));
 }
 
 export async function deleteFile(context: RouteContext): Promise<void> {
@@ -99,4 +101,39 @@ export async function deleteFile(context: RouteContext): Promise<void> {
   await context.deps.files.delete(context.id);
   context.deps.emit({ type: 'file.deleted', fileId: context.id });
   sendJson(context.res, 200, { id: context.id, object: 'file', deleted: true });
+}
+
+/**
+ * Sends a file in 1 MB writes from two reused buffers: a buffer is refilled
+ * only once the socket has taken its previous write (its callback), so at most
+ * 2 MB are in flight and no per-chunk buffer is left for the GC.
+ */
+async function sendFileBody(res: ServerResponse, path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  const closed = new Promise<never>((_, reject) => {
+    res.once('close', () => {
+      if (!res.writableFinished) reject(new Error('connection closed while sending a file'));
+    });
+  });
+  closed.catch(() => undefined);
+  try {
+    let [buffer, other] = [Buffer.allocUnsafe(BLOCK_BYTES), Buffer.allocUnsafe(BLOCK_BYTES)];
+    /** The write of `buffer`'s previous content, and of `other`'s. */
+    let [sent, otherSent] = [Promise.resolve(), Promise.resolve()];
+    for (;;) {
+      await Promise.race([sent, closed]);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      sent = new Promise<void>((resolve, reject) => {
+        res.write(chunk, (error) => (error ? reject(error) : resolve()));
+      });
+      sent.catch(() => undefined);
+      [buffer, other, sent, otherSent] = [other, buffer, otherSent, sent];
+    }
+    await Promise.race([Promise.all([sent, otherSent]), closed]);
+    await Promise.race([new Promise<void>((resolve) => res.end(resolve)), closed]);
+  } finally {
+    await handle.close();
+  }
 }

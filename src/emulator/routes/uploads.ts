@@ -4,8 +4,7 @@
  * order, concatenated — streamed — into a regular file, which emits the same
  * `file.created` event as `POST /v1/files`), or cancel it.
  */
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { FileObject } from 'openai/resources/files';
@@ -22,6 +21,13 @@ const MIN_FILE_EXPIRY = 3600;
 const MAX_FILE_EXPIRY = 30 * 24 * 3600;
 
 const completing = new WeakSet<UploadRecord>();
+
+async function* hashing(source: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
 
 function requireUpload(context: RouteContext): UploadRecord {
   const record = context.deps.uploads.get(context.id, nowSeconds());
@@ -139,10 +145,8 @@ export async function completeUpload(context: RouteContext): Promise<void> {
   }
   completing.add(record);
   try {
-    const source = Readable.from(deps.uploads.concatenate(parts));
     const md5Hash = createHash('md5');
-    source.on('data', (chunk: Buffer) => md5Hash.update(chunk));
-    const staged = await deps.files.stage(source);
+    const staged = await deps.files.stage(hashing(deps.uploads.concatenate(parts), md5Hash));
     const digest = md5Hash.digest('hex');
     const problem =
       staged.bytes !== record.upload.bytes

@@ -3,14 +3,12 @@
  * OpenAI file object and its sha256. Metadata is cached in memory; bytes never are.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FileObject } from 'openai/resources/files';
 import { newFileId } from '../ids.js';
 import { writeJsonAtomic } from './atomic.js';
+import { BlockWriter } from './block-io.js';
 
 export interface StoredFile {
   file: FileObject;
@@ -64,17 +62,27 @@ export class FileStore {
     return join(this.dir, `staged-${process.pid}-${Date.now()}-${this.sequence}.tmp`);
   }
 
-  /** Streams `source` to a temp file while hashing it. */
-  async stage(source: Readable): Promise<StagedFile> {
+  /**
+   * Streams `source` to a temp file in 1 MB blocks while hashing it. Each
+   * chunk is copied before the next is requested, so a source may reuse its
+   * buffer (`readBlocks`).
+   */
+  async stage(source: AsyncIterable<Uint8Array>): Promise<StagedFile> {
     const tmpPath = this.tempPath();
     const hash = createHash('sha256');
-    let bytes = 0;
-    source.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      bytes += chunk.length;
-    });
-    await pipeline(source, createWriteStream(tmpPath));
-    return { tmpPath, bytes, sha256: hash.digest('hex') };
+    const writer = new BlockWriter(tmpPath, (block) => hash.update(block));
+    try {
+      for await (const chunk of source) {
+        const flushing = writer.write(chunk);
+        if (flushing) await flushing;
+      }
+      await writer.finish();
+    } catch (error) {
+      await writer.abort();
+      await rm(tmpPath, { force: true });
+      throw error;
+    }
+    return { tmpPath, bytes: writer.bytes, sha256: hash.digest('hex') };
   }
 
   async register(

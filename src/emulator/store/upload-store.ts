@@ -5,15 +5,14 @@
  * directory is cleared on open). Completing concatenates the parts, streamed,
  * into a regular stored file.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { FileObject } from 'openai/resources/files';
 import type { UploadPart } from 'openai/resources/uploads/parts';
 import type { Upload } from 'openai/resources/uploads/uploads';
 import { newPartId, newUploadId } from '../ids.js';
+import { BlockWriter, readBlocks } from './block-io.js';
 
 export interface StoredPart {
   part: UploadPart;
@@ -87,12 +86,20 @@ export class UploadStore {
     const dir = join(this.dir, record.upload.id);
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    let bytes = 0;
-    source.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    await pipeline(source, createWriteStream(path));
-    return { part: { id, object: 'upload.part', created_at: createdAt, upload_id: record.upload.id }, path, bytes };
+    // The socket's chunks (~64 KB) gathered into 1 MB writes.
+    const writer = new BlockWriter(path);
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        const flushing = writer.write(chunk);
+        if (flushing) await flushing;
+      }
+      await writer.finish();
+    } catch (error) {
+      await writer.abort();
+      await rm(path, { force: true });
+      throw error;
+    }
+    return { part: { id, object: 'upload.part', created_at: createdAt, upload_id: record.upload.id }, path, bytes: writer.bytes };
   }
 
   keepPart(record: UploadRecord, part: StoredPart): void {
@@ -103,11 +110,9 @@ export class UploadStore {
     await rm(part.path, { force: true });
   }
 
-  /** The parts' bytes in the given order, as one stream-able sequence. */
+  /** The parts' bytes in the given order, in 1 MB views of one reused buffer (each valid until the next is requested). */
   async *concatenate(parts: readonly StoredPart[]): AsyncGenerator<Buffer> {
-    for (const part of parts) {
-      for await (const chunk of createReadStream(part.path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
-    }
+    for (const part of parts) yield* readBlocks(part.path);
   }
 
   async dropParts(record: UploadRecord): Promise<void> {
