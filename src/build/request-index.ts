@@ -22,8 +22,8 @@ export interface KeyOverflow {
 
 export class RequestIndex {
   /** Per slot: [fingerprint, id]; id 0 marks an empty slot (request ids start at 1). */
-  private slots = new Uint32Array(INITIAL_SLOTS * 2);
-  private mask = INITIAL_SLOTS - 1;
+  private slots: Uint32Array;
+  private mask: number;
   private size = 0;
   private overflowing = false;
 
@@ -31,8 +31,17 @@ export class RequestIndex {
     /** The full key of request `id`, to confirm a fingerprint match. */
     private readonly keyOf: (id: number) => Buffer | undefined,
     private readonly overflow: KeyOverflow,
-    private readonly maxSlots = MAX_SLOTS,
-  ) {}
+    options: { maxSlots?: number; expectedKeys?: number } = {},
+  ) {
+    this.maxSlots = options.maxSlots ?? MAX_SLOTS;
+    // Sized for the expected keys up front: growing needs the old and the new table at once, the peak memory of a big prepare.
+    let slots = INITIAL_SLOTS;
+    while (slots < this.maxSlots && slots * MAX_LOAD < (options.expectedKeys ?? 0)) slots *= 2;
+    this.slots = new Uint32Array(slots * 2);
+    this.mask = slots - 1;
+  }
+
+  private readonly maxSlots: number;
 
   find(key: Buffer): number | undefined {
     const fingerprint = key.readUInt32LE(0);

@@ -66,7 +66,7 @@ interface OpenShard {
 }
 
 /** Lines are encoded into one reusable buffer and written a buffer at a time (no per-line allocation). */
-const BUFFER_BYTES = 4 * 1024 * 1024;
+const BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Shard files are written synchronously: prepare is a batch step with

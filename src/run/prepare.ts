@@ -4,6 +4,7 @@
  * response cache decide which are sent) and writes them into shard files,
  * recording units, requests and shards in the run state as it goes.
  */
+import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packedRequestSettings, packedResponseFormatTail, packedUserContent } from '../build/pack.js';
@@ -47,6 +48,12 @@ function requestTokens(built: BuiltBody, text: string, ratio: number): { input: 
   return { input: built.headTokens + userTokens, output: Math.ceil(textTokens * ratio) };
 }
 
+/** A generous guess of the requests an input makes (~400 bytes each in instruction datasets), to size dedupe's index. */
+function expectedRequests(config: PipelineConfig): number {
+  const bytes = statSync(config.input.path, { throwIfNoEntry: false })?.size ?? 0;
+  return Math.ceil((bytes / 256) * config.target_languages.length);
+}
+
 /** Azure names the model by its deployment: with `provider.deployment`, batch lines carry it as `body.model`. */
 export function requestSettings(config: PipelineConfig): RequestSettings {
   const model = config.provider.kind === 'azure' && config.provider.deployment ? config.provider.deployment : config.model;
@@ -66,7 +73,9 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     writer.shard(shard);
     summary.shards++;
   });
-  const index = config.split.dedupe ? new RequestIndex((id) => writer.keyOf(id), writer.keyOverflow) : null;
+  const index = config.split.dedupe
+    ? new RequestIndex((id) => writer.keyOf(id), writer.keyOverflow, { expectedKeys: expectedRequests(config) })
+    : null;
 
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
   const requestFor = (built: BuiltBody, customId: string, row: number, text: string, ratio: number, where: string): number => {

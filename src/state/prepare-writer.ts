@@ -45,9 +45,9 @@ export type WriterReply = { type: 'committed'; seq: number } | { type: 'finished
 
 const KEY_BYTES = 16;
 /** Records per batch (a transaction in the worker). */
-const BATCH_RECORDS = 4000;
+const BATCH_RECORDS = 2000;
 /** Batches sent and not yet committed before the main thread waits. */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 2;
 
 export class PrepareWriter {
   private readonly worker: Worker;
@@ -62,8 +62,10 @@ export class PrepareWriter {
   private shards: ShardRecord[] = [];
   private overflowIds: number[] = [];
   private overflowKeys: Buffer[] = [];
-  /** Keys of requests in batches not committed yet, by request id, with the batch that holds them. */
-  private readonly unsavedKeys = new Map<number, { key: Buffer; seq: number }>();
+  /** Keys of requests in batches not committed yet, by request id (ids ascend in insertion order). */
+  private readonly unsavedKeys = new Map<number, Buffer>();
+  /** The last request id of each batch sent and not committed, by batch. */
+  private readonly lastIdOfBatch = new Map<number, number>();
   private readonly unsavedOverflow = new Map<string, { id: number; seq: number }>();
   private nextId: number;
 
@@ -107,7 +109,7 @@ export class PrepareWriter {
       cached ? [cached.content, cached.finishReason] : null,
     ]);
     this.keys.push(request.hash);
-    this.unsavedKeys.set(id, { key: request.hash, seq: this.seq + 1 });
+    this.unsavedKeys.set(id, request.hash);
     return id;
   }
 
@@ -121,7 +123,7 @@ export class PrepareWriter {
 
   /** The dedupe key of request `id`, written or not. */
   keyOf(id: number): Buffer | undefined {
-    return this.unsavedKeys.get(id)?.key ?? this.state.requestKey(id);
+    return this.unsavedKeys.get(id) ?? this.state.requestKey(id);
   }
 
   /** Dedupe keys past the in-memory index, as RequestIndex's overflow. */
@@ -148,6 +150,7 @@ export class PrepareWriter {
       overflowIds: this.overflowIds,
       overflowKeys: concatKeys(this.overflowKeys),
     };
+    this.lastIdOfBatch.set(batch.seq, this.nextId - 1);
     this.requests = [];
     this.keys = [];
     this.units = [];
@@ -175,8 +178,10 @@ export class PrepareWriter {
 
   private onCommitted(seq: number): void {
     this.committed = seq;
-    for (const [id, entry] of this.unsavedKeys) {
-      if (entry.seq > seq) break;
+    const lastId = this.lastIdOfBatch.get(seq) ?? 0;
+    this.lastIdOfBatch.delete(seq);
+    for (const id of this.unsavedKeys.keys()) {
+      if (id > lastId) break;
       this.unsavedKeys.delete(id);
     }
     for (const [hex, entry] of this.unsavedOverflow) {

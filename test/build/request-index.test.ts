@@ -12,7 +12,7 @@ function fixture(maxSlots?: number) {
     find: (key) => spilled.get(key.toString('hex')),
     insert: (key, id) => void spilled.set(key.toString('hex'), id),
   };
-  const index = new RequestIndex((id) => keys.get(id), overflow, maxSlots);
+  const index = new RequestIndex((id) => keys.get(id), overflow, maxSlots === undefined ? {} : { maxSlots });
   const add = (key: Buffer, id: number) => {
     keys.set(id, key);
     index.remember(key, id);
