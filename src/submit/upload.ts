@@ -5,7 +5,7 @@
  * `threshold` still go through one `files.create`; bigger ones go through the
  * Uploads API (`uploads.create` → `uploads.parts.create` per part →
  * `uploads.complete`). Each part goes as the SDK's `toStreamingFile` over a
- * generator that reads its range in 256 KB chunks and feeds the file's md5 on
+ * generator that reads its range in 1 MB chunks and feeds the file's md5 on
  * the way (one read of the file, not two), so a part is never held in memory
  * and fetch sends it as it is read (the chunks are fresh buffers: the socket
  * may still hold one when the next is read).
@@ -24,7 +24,7 @@ import type { FileObject } from 'openai/resources/files';
 /** Files up to this size go through one plain `files.create`. */
 export const DEFAULT_UPLOAD_THRESHOLD = 8 * 1024 * 1024;
 /** Bytes per read of a part. */
-const READ_BYTES = 256 * 1024;
+const READ_BYTES = 1024 * 1024;
 /** Bytes per Uploads API part (the API allows up to 64 MB). */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 
@@ -95,7 +95,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
 }
 
 /**
- * The bytes of `[start, end)` in 256 KB reads, hashed as they are sent. Each
+ * The bytes of `[start, end)` in 1 MB reads, hashed as they are sent. Each
  * chunk is a fresh buffer: the socket may still hold the previous one.
  */
 async function* readRange(path: string, start: number, end: number, hash: Hash): AsyncGenerator<Uint8Array> {

@@ -1,6 +1,6 @@
 /**
  * Streams a JSONL file as numbered lines (1-based, as the API reports them),
- * a block of lines per read chunk: each 1 MB chunk (read into one reused
+ * a block of lines per read chunk: each 512 KB chunk (read into one reused
  * buffer, see `block-io.ts`) is cut after its last
  * `\n` (a byte that never occurs inside a multi-byte UTF-8 character) and
  * split at its `\n` bytes, so there is one await per block instead of per

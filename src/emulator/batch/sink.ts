@@ -36,7 +36,7 @@ export class JsonlSink {
     readonly path: string,
     private readonly shuffle?: ShuffleOptions,
   ) {
-    // Lines are UTF-8-encoded straight into 1 MB blocks, written (and hashed) a block at a time:
+    // Lines are UTF-8-encoded straight into 512 KB blocks, written (and hashed) a block at a time:
     // no per-line syscall or hash update, no joined string to flatten and re-encode.
     this.writer = new BlockWriter(path, (block) => this.hash.update(block));
     this.random = shuffle ? prng(shuffle.seed) : undefined;

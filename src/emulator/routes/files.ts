@@ -104,9 +104,9 @@ export async function deleteFile(context: RouteContext): Promise<void> {
 }
 
 /**
- * Sends a file in 1 MB writes from two reused buffers: a buffer is refilled
+ * Sends a file in 512 KB writes from two reused buffers: a buffer is refilled
  * only once the socket has taken its previous write (its callback), so at most
- * 2 MB are in flight and no per-chunk buffer is left for the GC.
+ * 1 MB is in flight and no per-chunk buffer is left for the GC.
  */
 async function sendFileBody(res: ServerResponse, path: string): Promise<void> {
   const handle = await open(path, 'r');

@@ -1,8 +1,8 @@
 /**
- * File I/O in 256 KB blocks through reused buffers. Every fs request costs a
+ * File I/O in 512 KB blocks through reused buffers. Every fs request costs a
  * round trip through libuv's thread pool (~0.15 ms of CPU each on the
  * 2-core bench machine, whatever its size), so `createReadStream`'s and
- * `createWriteStream`'s 64 KB requests cost 4x the CPU of 256 KB ones; and
+ * `createWriteStream`'s 64 KB requests cost 8x the CPU of 512 KB ones; and
  * each stream chunk is a fresh ArrayBuffer that lives until the next GC, which
  * for I/O-heavy, allocation-light code comes only after tens of MB of them
  * (malloc keeps that memory afterwards). Here at most two buffers per file
@@ -12,14 +12,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 
 /**
- * 256 KB: large enough that the per-request cost is small (~0.6 ms per MB
- * instead of ~2.4 ms at 64 KB), small enough that the dozen files a busy
- * emulator has open at once (a reader and two sinks per running batch) hold
- * little memory.
+ * 512 KB: few requests (on a loaded 2-core machine each request also costs a
+ * context switch to a pool thread, ~0.3-0.5 ms measured in profiles), while
+ * the dozen files a busy emulator has open at once (a reader and two sinks
+ * per running batch) hold little memory.
  */
-const EMPTY = Buffer.alloc(0);
+export const BLOCK_BYTES = 512 * 1024;
 
-export const BLOCK_BYTES = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The bytes of `path` (or of `[start, end)`), as views of one reused buffer:
@@ -42,7 +42,7 @@ export async function* readBlocks(path: string, start = 0, end = Number.POSITIVE
 }
 
 /**
- * Writes a file in 256 KB blocks: bytes (or UTF-8 text) are copied into the
+ * Writes a file in 512 KB blocks: bytes (or UTF-8 text) are copied into the
  * current block; a full block is written while the next one fills (at most
  * one write in flight, two buffers, allocated when first needed: an error
  * sink that stays empty costs nothing). `onBlock` sees each block before it

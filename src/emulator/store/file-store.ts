@@ -63,7 +63,7 @@ export class FileStore {
   }
 
   /**
-   * Streams `source` to a temp file in 1 MB blocks while hashing it. Each
+   * Streams `source` to a temp file in 512 KB blocks while hashing it. Each
    * chunk is copied before the next is requested, so a source may reuse its
    * buffer (`readBlocks`).
    */

@@ -86,7 +86,7 @@ export class UploadStore {
     const dir = join(this.dir, record.upload.id);
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
-    // The socket's chunks (~64 KB) gathered into 1 MB writes.
+    // The socket's chunks (~64 KB) gathered into 512 KB writes.
     const writer = new BlockWriter(path);
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -110,7 +110,7 @@ export class UploadStore {
     await rm(part.path, { force: true });
   }
 
-  /** The parts' bytes in the given order, in 1 MB views of one reused buffer (each valid until the next is requested). */
+  /** The parts' bytes in the given order, in 512 KB views of one reused buffer (each valid until the next is requested). */
   async *concatenate(parts: readonly StoredPart[]): AsyncGenerator<Buffer> {
     for (const part of parts) yield* readBlocks(part.path);
   }
