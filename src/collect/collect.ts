@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
-import { isBlank, readLineBlocks } from '../emulator/batch/lines.js';
 import { TransbatchError } from '../errors.js';
+import { isBlank, readLineBlocks } from '../read/lines.js';
 import { parseCustomId } from '../split/custom-id.js';
 import type { RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';

@@ -1,5 +1,6 @@
 import { TransbatchError } from '../errors.js';
-import { readTextChunks } from './source-file.js';
+import { readLineBlocks } from './lines.js';
+import { cannotRead } from './source-file.js';
 import type { DataRecord, SourceRecord } from './types.js';
 
 /** `array`, `number`, `null`… for "expected a JSON object, got …" messages. */
@@ -31,42 +32,25 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-/** One JSON object per line; blank lines are skipped but still counted. */
+/**
+ * One JSON object per line; blank lines are skipped but still counted. Lines
+ * come from `readLineBlocks` (one reused read buffer, each line decoded on its
+ * own, so one non-ASCII line does not make its neighbours two-byte strings).
+ */
 export async function* readJsonlRecords(path: string): AsyncGenerator<SourceRecord> {
   let index = 0;
-  let line = 0;
-  let carry = '';
-  let first = true;
-  const emit = (text: string): SourceRecord | undefined => {
-    line++;
-    if (isBlank(text)) return undefined;
-    // JSON.parse accepts the trailing \r of CRLF as whitespace.
-    return { index: index++, line, record: parseJsonObject(text, path, line) };
-  };
-  for await (let chunk of readTextChunks(path)) {
-    if (first) {
-      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-      first = false;
+  try {
+    for await (const block of readLineBlocks(path)) {
+      for (let offset = 0; offset < block.lines.length; offset++) {
+        let text = block.lines[offset]!;
+        const line = block.first + offset;
+        if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        if (isBlank(text)) continue;
+        yield { index: index++, line, record: parseJsonObject(text, path, line) };
+      }
     }
-    let start = 0;
-    let newline = chunk.indexOf('\n');
-    if (newline !== -1 && carry !== '') {
-      const row = emit(carry + chunk.slice(0, newline));
-      carry = '';
-      if (row) yield row;
-      start = newline + 1;
-      newline = chunk.indexOf('\n', start);
-    }
-    while (newline !== -1) {
-      const row = emit(chunk.slice(start, newline));
-      if (row) yield row;
-      start = newline + 1;
-      newline = chunk.indexOf('\n', start);
-    }
-    carry += chunk.slice(start);
-  }
-  if (carry !== '') {
-    const row = emit(carry);
-    if (row) yield row;
+  } catch (error) {
+    if (error instanceof TransbatchError) throw error;
+    throw cannotRead(path, error);
   }
 }

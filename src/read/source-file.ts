@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { readBlocks } from '../block-io.js';
 import { TransbatchError } from '../errors.js';
 
-/** Big reads: per-chunk overhead dominates on million-row files otherwise. */
+/** Big reads for streams (CSV): per-chunk overhead dominates on million-row files otherwise. */
 export const READ_CHUNK_BYTES = 1 << 20;
 
 /** `cannot read <path>: ENOENT` for a missing, unreadable or non-file input. */
@@ -12,12 +13,12 @@ export function cannotRead(path: string, error: unknown): TransbatchError {
 
 /** Streams a file as UTF-8 text chunks (multi-byte characters never split). */
 export async function* readTextChunks(path: string): AsyncGenerator<string> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES });
+  const decoder = new StringDecoder('utf8');
   try {
-    for await (const chunk of stream) yield chunk as string;
+    for await (const block of readBlocks(path)) yield decoder.write(block);
   } catch (error) {
     throw cannotRead(path, error);
-  } finally {
-    stream.destroy();
   }
+  const rest = decoder.end();
+  if (rest !== '') yield rest;
 }

@@ -4,9 +4,9 @@
  * streams result lines into the output and error sinks.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isBlank, readLineBlocks } from '../../read/lines.js';
 import { stableToken } from '../ids.js';
 import type { Answer, BatchEndpoint, Responder } from '../responder.js';
-import { isBlank, readLineBlocks } from './lines.js';
 import type { JsonlSink } from './sink.js';
 
 export interface ProcessCounts {

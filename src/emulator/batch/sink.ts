@@ -5,7 +5,7 @@
  * never needs the whole file in memory.
  */
 import { createHash } from 'node:crypto';
-import { BlockWriter } from '../store/block-io.js';
+import { BlockWriter } from '../../block-io.js';
 import type { StagedFile } from '../store/file-store.js';
 
 export interface ShuffleOptions {

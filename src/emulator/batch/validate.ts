@@ -5,8 +5,8 @@
  */
 import type { BatchError } from 'openai/resources/batches';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { isBlank, readLineBlocks } from '../../read/lines.js';
 import { estimateTextTokens, promptTokens } from '../engines/usage.js';
-import { isBlank, readLineBlocks } from './lines.js';
 
 export interface InputLimits {
   maxRequestsPerFile: number;

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileObject } from 'openai/resources/files';
+import { BlockWriter } from '../../block-io.js';
 import { newFileId } from '../ids.js';
 import { writeJsonAtomic } from './atomic.js';
-import { BlockWriter } from './block-io.js';
 
 export interface StoredFile {
   file: FileObject;

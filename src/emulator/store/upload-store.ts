@@ -11,8 +11,8 @@ import type { Readable } from 'node:stream';
 import type { FileObject } from 'openai/resources/files';
 import type { UploadPart } from 'openai/resources/uploads/parts';
 import type { Upload } from 'openai/resources/uploads/uploads';
+import { BlockWriter, readBlocks } from '../../block-io.js';
 import { newPartId, newUploadId } from '../ids.js';
-import { BlockWriter, readBlocks } from './block-io.js';
 
 export interface StoredPart {
   part: UploadPart;

@@ -10,7 +10,7 @@
  * parse), and no line keeps its block alive as a sliced string. The file is only read as fast as blocks are consumed,
  * so memory stays bounded by a chunk plus one partial line.
  */
-import { readBlocks } from '../store/block-io.js';
+import { readBlocks } from '../block-io.js';
 
 export interface NumberedLine {
   number: number;
