@@ -4,13 +4,14 @@
  * stopped it) to the parent, and closes it when the parent asks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { type ErrorMessage, errorToMessage, ownWorkerData } from '../worker-thread.js';
 import { startEmulator } from './index.js';
 import type { EmulatorHandle, EmulatorOptions } from './types.js';
 
 /** Messages from the worker to its parent. */
 export type WorkerMessage =
   | { type: 'ready'; url: string; origin: string; port: number }
-  | { type: 'failed'; error: { name: string; message: string; code?: string | undefined; stack?: string | undefined } }
+  | { type: 'failed'; error: ErrorMessage }
   | { type: 'closed' };
 
 /** Messages from the parent to the worker. */
@@ -37,12 +38,10 @@ port.on('message', (message: ParentMessage) => {
 });
 
 try {
-  emulator = await startEmulator(workerData as EmulatorOptions);
+  emulator = await startEmulator(ownWorkerData<EmulatorOptions>(workerData));
   post({ type: 'ready', url: emulator.url, origin: emulator.origin, port: emulator.port });
   if (closeRequested) await close();
 } catch (error) {
-  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
-  const code = (error as { code?: unknown }).code;
-  post({ type: 'failed', error: { name, message, stack, code: typeof code === 'string' ? code : undefined } });
+  post({ type: 'failed', error: errorToMessage(error) });
   port.close();
 }
