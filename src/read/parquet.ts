@@ -59,7 +59,9 @@ function fileAsyncBuffer(handle: FileHandle, byteLength: number): AsyncBuffer {
         if (bytesRead === 0) break;
         done += bytesRead;
       }
-      return buffer.buffer.slice(0, done) as ArrayBuffer;
+      // A full read is the buffer's own ArrayBuffer (allocUnsafeSlow: offset 0, exact length): no copy.
+      if (done === length && buffer.byteOffset === 0 && buffer.buffer.byteLength === length) return buffer.buffer as ArrayBuffer;
+      return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + done) as ArrayBuffer;
     },
   };
 }
