@@ -6,16 +6,22 @@
 //     row (1M rows ≈ 1 GB), ~30% of rows with an empty `input`, a few % with
 //     inline code or {placeholders}. Prints {rows, bytes, fields, seconds}.
 //
+//   node bench/generate.mjs --parquet-from DATA.jsonl --out DATA.parquet [--row-group-rows 10000]
+//     The same rows as Parquet (hyparquet-writer, snappy): id INT64, instruction,
+//     input, output UTF8, all nullable (as pandas/pyarrow write them), one row
+//     group per N rows, written as it goes. Prints {rows, bytes, rowGroups, seconds}.
+//
 //   node bench/generate.mjs --results-from REQUESTS.jsonl --out RESULTS.jsonl
 //     Simulated Batch API output for a requests file: one BatchRequestOutput line
 //     per request, answering with a Hangul pseudo-translation (two-byte strings,
 //     as real Korean output would be). Prints {requests, bytes, seconds}.
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 
 const WORDS = (
   'the a an of to and in for on with by from as at about into over after before between through during ' +
@@ -178,6 +184,75 @@ export async function generate({ rows, out, seed = 1 }) {
   return { rows, bytes: sink.bytes, fields };
 }
 
+/** Rows per row group of the Parquet copy: a common writer setting (pyarrow, Spark and DuckDB use 64k–1M rows, Hugging Face's converter ~100 MB groups). */
+export const PARQUET_ROW_GROUP_ROWS = 10_000;
+
+const PARQUET_SCHEMA = [
+  { name: 'root', num_children: 4 },
+  { name: 'id', type: 'INT64', repetition_type: 'OPTIONAL' },
+  { name: 'instruction', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  { name: 'input', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  { name: 'output', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+];
+
+/** hyparquet-writer's sink: ParquetWriter calls flush() after each row group, and the bytes go to the file. */
+class SyncFileSink extends ByteWriter {
+  constructor(fd) {
+    super(1 << 20);
+    this.fd = fd;
+  }
+
+  flush() {
+    let done = 0;
+    while (done < this.index) done += writeSync(this.fd, new Uint8Array(this.buffer, done, this.index - done));
+    this.index = 0;
+  }
+
+  finish() {
+    this.flush();
+  }
+}
+
+/**
+ * Converts a generated JSONL dataset to Parquet, one row group of `rowGroupRows`
+ * rows at a time (memory: one group's values and its encoded bytes), into
+ * `<out>.tmp` renamed over `out` at the end. Resolves with {rows, bytes, rowGroups}.
+ */
+export async function toParquet({ input, out, rowGroupRows = PARQUET_ROW_GROUP_ROWS }) {
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.tmp`;
+  const fd = openSync(tmp, 'w');
+  let rows = 0;
+  let rowGroups = 0;
+  try {
+    const writer = new ParquetWriter({ writer: new SyncFileSink(fd), schema: PARQUET_SCHEMA, codec: 'SNAPPY' });
+    const names = ['id', 'instruction', 'input', 'output'];
+    let columns = names.map(() => []);
+    const writeGroup = async () => {
+      if (columns[0].length === 0) return;
+      const columnData = names.map((name, i) => ({ name, data: columns[i] }));
+      await writer.write({ columnData, rowGroupSize: columns[0].length });
+      rowGroups++;
+      columns = names.map(() => []);
+    };
+    const lines = createInterface({ input: createReadStream(input, { highWaterMark: 1 << 20 }), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) {
+      if (line === '') continue;
+      const row = JSON.parse(line);
+      columns[0].push(row.id == null ? null : BigInt(row.id));
+      for (let i = 1; i < names.length; i++) columns[i].push(row[names[i]] ?? null);
+      rows++;
+      if (columns[0].length >= rowGroupRows) await writeGroup();
+    }
+    await writeGroup();
+    await writer.finish();
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, out);
+  return { rows, bytes: statSync(out).size, rowGroups };
+}
+
 const HANGUL_BASE = 0xac00;
 const hangulCache = new Map();
 /** A deterministic Hangul stand-in for an English word, about half as many characters. */
@@ -251,16 +326,26 @@ async function main() {
       out: { type: 'string' },
       seed: { type: 'string', default: '1' },
       'results-from': { type: 'string' },
+      'parquet-from': { type: 'string' },
+      'row-group-rows': { type: 'string' },
     },
   });
-  if (!values.out || (!values.rows && !values['results-from'])) {
-    console.error('usage: generate.mjs --rows N --out FILE [--seed S] | --results-from REQUESTS --out FILE');
+  if (!values.out || (!values.rows && !values['results-from'] && !values['parquet-from'])) {
+    console.error(
+      'usage: generate.mjs --rows N --out FILE [--seed S] | --parquet-from DATA.jsonl --out FILE [--row-group-rows N] | --results-from REQUESTS --out FILE',
+    );
     process.exit(1);
   }
   const started = performance.now();
   const result = values['results-from']
     ? await generateResults({ requests: values['results-from'], out: values.out })
-    : await generate({ rows: Number(values.rows), out: values.out, seed: Number(values.seed) });
+    : values['parquet-from']
+      ? await toParquet({
+          input: values['parquet-from'],
+          out: values.out,
+          rowGroupRows: values['row-group-rows'] ? Number(values['row-group-rows']) : undefined,
+        })
+      : await generate({ rows: Number(values.rows), out: values.out, seed: Number(values.seed) });
   const seconds = Number(((performance.now() - started) / 1000).toFixed(2));
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(JSON.stringify({ ...result, seconds, maxRssMB }));
