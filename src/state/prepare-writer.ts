@@ -10,6 +10,7 @@
  * read from the state after; the number of batches in flight is bounded.
  */
 import type { Worker } from 'node:worker_threads';
+import type { ShardFile } from '../build/shards.js';
 import { type ErrorMessage, errorFromMessage, startModuleWorker } from '../worker-thread.js';
 import type { RunState } from './run-state.js';
 import type { NewRequest } from './types.js';
@@ -17,14 +18,6 @@ import type { NewRequest } from './types.js';
 /** [id, custom_id, row, text, input tokens, expected output tokens, shard, [cached content, finish reason] | null]; the key is in `keys`. */
 type RequestRecord = [number, string, number, string, number, number, number | null, [string, string | null] | null];
 type UnitRecord = [number, number, string, number, number, string | null];
-interface ShardRecord {
-  number: number;
-  path: string;
-  lines: number;
-  bytes: number;
-  inputTokens: number;
-  sha256: string;
-}
 
 export interface PrepareBatch {
   seq: number;
@@ -32,7 +25,7 @@ export interface PrepareBatch {
   /** 16 bytes per request, in order: one buffer per batch, not one (pooled, 8 KB) clone per key. */
   keys: Uint8Array<ArrayBuffer>;
   units: UnitRecord[];
-  shards: ShardRecord[];
+  shards: ShardFile[];
   overflowIds: number[];
   overflowKeys: Uint8Array<ArrayBuffer>;
 }
@@ -59,7 +52,7 @@ export class PrepareWriter {
   private requests: RequestRecord[] = [];
   private keys: Buffer[] = [];
   private units: UnitRecord[] = [];
-  private shards: ShardRecord[] = [];
+  private shards: ShardFile[] = [];
   private overflowIds: number[] = [];
   private overflowKeys: Buffer[] = [];
   /** Keys of requests in batches not committed yet, by request id (ids ascend in insertion order). */
@@ -117,7 +110,7 @@ export class PrepareWriter {
     this.units.push([row, cell, lang, chunk, requestId, packKey]);
   }
 
-  shard(shard: ShardRecord): void {
+  shard(shard: ShardFile): void {
     this.shards.push(shard);
   }
 
