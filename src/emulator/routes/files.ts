@@ -37,7 +37,10 @@ export async function createFile(context: RouteContext): Promise<void> {
       stream.resume();
       return;
     }
-    upload = { staged: deps.files.stage(stream), filename: info.filename || 'upload.jsonl', truncated: () => stream.truncated === true };
+    const staged = deps.files.stage(stream);
+    // Awaited once the body is read; if the client aborts first, the request fails and this rejection must not go unhandled.
+    staged.catch(() => undefined);
+    upload = { staged, filename: info.filename || 'upload.jsonl', truncated: () => stream.truncated === true };
   });
   await pipeline(req, parser);
   if (!upload) throw badRequest("Missing required parameter: 'file'.", 'file');

@@ -99,7 +99,10 @@ export async function addUploadPart(context: RouteContext): Promise<void> {
       stream.resume();
       return;
     }
-    upload = { stored: deps.uploads.addPart(record, stream, nowSeconds()), truncated: () => stream.truncated === true };
+    const stored = deps.uploads.addPart(record, stream, nowSeconds());
+    // Awaited once the body is read; if the client aborts first, the request fails and this rejection must not go unhandled.
+    stored.catch(() => undefined);
+    upload = { stored, truncated: () => stream.truncated === true };
   });
   await pipeline(req, parser);
   if (!upload) throw badRequest("Missing required parameter: 'data'.", 'data');
