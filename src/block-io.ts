@@ -9,7 +9,7 @@
  * exist, reused.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 
 /**
  * 512 KB: few requests (on a loaded 2-core machine each request also costs a
@@ -150,6 +150,31 @@ export class BlockWriter {
     const handle = await this.handle?.catch(() => undefined);
     await handle?.close().catch(() => undefined);
   }
+}
+
+/**
+ * Writes `source` to `path` through a BlockWriter (each chunk copied before
+ * the next is requested, so a source may reuse its buffer); on failure the
+ * file is removed. Returns the bytes written.
+ */
+export async function writeStreamToFile(
+  path: string,
+  source: AsyncIterable<Uint8Array>,
+  onBlock?: (block: Buffer) => void,
+): Promise<number> {
+  const writer = new BlockWriter(path, onBlock);
+  try {
+    for await (const chunk of source) {
+      const flushing = writer.write(chunk);
+      if (flushing) await flushing;
+    }
+    await writer.finish();
+  } catch (error) {
+    await writer.abort();
+    await rm(path, { force: true });
+    throw error;
+  }
+  return writer.bytes;
 }
 
 async function writeAll(handle: FileHandle, block: Buffer, position: number): Promise<void> {

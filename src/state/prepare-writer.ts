@@ -66,7 +66,7 @@ export class PrepareWriter {
     private readonly state: RunState,
     runDir: string,
   ) {
-    this.nextId = (state.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM requests').pluck().get() as number) ?? 1;
+    this.nextId = state.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM requests').pluck().get() as number;
     // A small young generation: the writer only holds a few batches at a time, and each isolate's heap counts in the process's RSS.
     this.worker = startModuleWorker(import.meta.url, './prepare-writer-worker', { runDir } satisfies PrepareWorkerData, {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },

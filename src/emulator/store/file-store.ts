@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileObject } from 'openai/resources/files';
-import { BlockWriter } from '../../block-io.js';
+import { writeStreamToFile } from '../../block-io.js';
 import { newFileId } from '../ids.js';
 import { writeJsonAtomic } from './atomic.js';
 
@@ -70,19 +70,8 @@ export class FileStore {
   async stage(source: AsyncIterable<Uint8Array>): Promise<StagedFile> {
     const tmpPath = this.tempPath();
     const hash = createHash('sha256');
-    const writer = new BlockWriter(tmpPath, (block) => hash.update(block));
-    try {
-      for await (const chunk of source) {
-        const flushing = writer.write(chunk);
-        if (flushing) await flushing;
-      }
-      await writer.finish();
-    } catch (error) {
-      await writer.abort();
-      await rm(tmpPath, { force: true });
-      throw error;
-    }
-    return { tmpPath, bytes: writer.bytes, sha256: hash.digest('hex') };
+    const bytes = await writeStreamToFile(tmpPath, source, (block) => hash.update(block));
+    return { tmpPath, bytes, sha256: hash.digest('hex') };
   }
 
   async register(

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { FileObject } from 'openai/resources/files';
 import type { UploadPart } from 'openai/resources/uploads/parts';
 import type { Upload } from 'openai/resources/uploads/uploads';
-import { BlockWriter, readBlocks } from '../../block-io.js';
+import { readBlocks, writeStreamToFile } from '../../block-io.js';
 import { newPartId, newUploadId } from '../ids.js';
 
 export interface StoredPart {
@@ -87,19 +87,8 @@ export class UploadStore {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `${id}.part`);
     // The socket's chunks (~64 KB) gathered into 512 KB writes.
-    const writer = new BlockWriter(path);
-    try {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        const flushing = writer.write(chunk);
-        if (flushing) await flushing;
-      }
-      await writer.finish();
-    } catch (error) {
-      await writer.abort();
-      await rm(path, { force: true });
-      throw error;
-    }
-    return { part: { id, object: 'upload.part', created_at: createdAt, upload_id: record.upload.id }, path, bytes: writer.bytes };
+    const bytes = await writeStreamToFile(path, source as AsyncIterable<Buffer>);
+    return { part: { id, object: 'upload.part', created_at: createdAt, upload_id: record.upload.id }, path, bytes };
   }
 
   keepPart(record: UploadRecord, part: StoredPart): void {
