@@ -34,7 +34,7 @@ export function buildRequestBody(settings: RequestSettings, unit: UnitText): Cha
 interface HeadMemo {
   /** JSON of the messages before the user message, each followed by a comma. */
   json: string;
-  /** `{"model":…,"messages":[` and `json`, UTF-8 encoded once: shard writers copy these bytes. */
+  /** `{"model":…,"messages":[`, `json` and the user message's opening, UTF-8 encoded once: shard writers copy these bytes. */
   bytes: Buffer;
   /** Their exact token count, chat overheads included. */
   tokens: number;
@@ -43,15 +43,19 @@ interface HeadMemo {
 }
 
 /**
- * A built request body: the memoised head bytes, then the user message and
- * the tail as text. Writers copy the head and encode the rest; `json` joins
- * them for the few callers that want one string.
+ * A built request body: the memoised head bytes (up to the user message's
+ * content), then the content as a JSON literal and the tail as text. Writers
+ * copy the head and encode the rest; `json` joins them for the few callers
+ * that want one string.
  */
 export class BuiltBody {
   constructor(
+    /** `{"model":…,"messages":[`, the leading messages and `{"role":"user","content":`. */
     readonly head: Buffer,
-    /** `{"role":"user","content":…}]` and the body's remaining keys, closing brace included. */
-    readonly rest: string,
+    /** The user message's content as a JSON string literal. */
+    readonly contentJson: string,
+    /** `}]`, the body's remaining keys and its closing brace. */
+    readonly tail: string,
     readonly userContent: string,
     /** Exact tokens of everything but the user message's content. */
     readonly headTokens: number,
@@ -60,11 +64,12 @@ export class BuiltBody {
   ) {}
 
   get json(): string {
-    return this.head.toString('utf8') + this.rest;
+    return this.head.toString('utf8') + this.contentJson + this.tail;
   }
 }
 
 const MEMO_LIMIT = 4096;
+const USER_CONTENT_KEY = '{"role":"user","content":';
 const TEXT_VARIABLE = /\{\{\s*text\s*\}\}/;
 const FIELD_VARIABLE = /\{\{\s*field\s*\}\}/;
 
@@ -126,7 +131,7 @@ export class RequestBodyWriter {
     const json = messages.map((message) => `${JSON.stringify(message)},`).join('');
     const head: HeadMemo = {
       json,
-      bytes: Buffer.from(`{"model":${this.model},"messages":[${json}`),
+      bytes: Buffer.from(`{"model":${this.model},"messages":[${json}${USER_CONTENT_KEY}`),
       tokens: messages.reduce((sum, message) => sum + CHAT_TOKENS_PER_MESSAGE + this.countHead(message.content as string), 0),
       digest: createHash('sha256').update(json).digest('hex'),
     };
@@ -144,13 +149,7 @@ export class RequestBodyWriter {
       `transbatch-request-v1\n${CHAT_COMPLETIONS_URL}\n${this.model}\n${head.digest}\n${tail}\n${user}`,
       'buffer',
     ).subarray(0, 16);
-    return new BuiltBody(
-      head.bytes,
-      `{"role":"user","content":${user}}]${tail}}`,
-      userContent,
-      head.tokens + CHAT_TOKENS_PER_MESSAGE + CHAT_TOKENS_PER_REPLY,
-      key,
-    );
+    return new BuiltBody(head.bytes, user, `}]${tail}}`, userContent, head.tokens + CHAT_TOKENS_PER_MESSAGE + CHAT_TOKENS_PER_REPLY, key);
   }
 }
 
@@ -161,5 +160,14 @@ export function batchLine(customId: string, bodyJson: string): string {
 
 /** What precedes the body in a batch line. */
 export function batchLinePrefix(customId: string): string {
-  return `{"custom_id":${JSON.stringify(customId)},"method":"POST","url":"${CHAT_COMPLETIONS_URL}","body":`;
+  return `${CUSTOM_ID_OPENING}${customId}","method":"POST","url":"${CHAT_COMPLETIONS_URL}","body":`;
+}
+
+const CUSTOM_ID_OPENING = '{"custom_id":"';
+const QUOTE = 0x22;
+
+/** The custom_id of the batch line at `start` of `bytes` (custom_ids are ASCII without escapes: src/split/custom-id.ts). */
+export function customIdAt(bytes: Buffer, start: number): string {
+  const from = start + CUSTOM_ID_OPENING.length;
+  return bytes.toString('latin1', from, bytes.indexOf(QUOTE, from));
 }

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunState } from '../state/run-state.js';
-import { type ShardLimits, ShardWriter } from './shards.js';
+import { FileShardSink, type ShardLimits, ShardWriter } from './shards.js';
 
 const CUSTOM_ID_PREFIX = /^\{"custom_id":"([^"]+)"/;
 
@@ -23,10 +23,11 @@ export async function buildRetryShards(
   if (sources.length === 0 && pending.length === 0) return [];
   const attempt = Math.max(1, ...sources.map((number) => state.shard(number).attempt)) + 1;
   const created: number[] = [];
-  const writer = new ShardWriter(shardsDir, limits, state.nextShardNumber(), (shard) => {
+  const sink = new FileShardSink((shard) => {
     state.insertShard({ ...shard, attempt });
     created.push(shard.number);
   });
+  const writer = new ShardWriter(shardsDir, limits, state.nextShardNumber(), sink);
   state.db.exec('BEGIN');
   try {
     // Lines built after prepare (per-cell fallbacks of packed requests) are in the state, not in a shard.

@@ -46,45 +46,96 @@ export function shardFileName(shardNumber: number): string {
   return `shard-${String(shardNumber).padStart(5, '0')}.jsonl`;
 }
 
-/** A batch line given as bytes to copy and text to encode, so a memoised head is never re-encoded. */
+/**
+ * A batch line given as parts: the memoised head is copied as bytes, never
+ * re-encoded, and where the translated text sits is recorded (see LineMarks).
+ */
 export interface LineParts {
-  /** ASCII text before `bytes` (the custom_id prefix). */
+  /** ASCII text before `head` (the custom_id prefix). */
   prefix: string;
-  bytes: Buffer;
-  /** Text after `bytes`, without the newline. */
-  suffix: string;
+  head: Buffer;
+  /** The user message's content, as a JSON string literal. */
+  content: string;
+  /** Bytes after `content`, without the newline. */
+  suffix: Buffer;
+}
+
+/** A shard about to be written: the first buffer of a shard opens its file. */
+export interface ShardTarget {
+  number: number;
+  path: string;
+}
+
+export type ShardTotals = Omit<ShardFile, 'sha256'>;
+
+/**
+ * Where a ShardWriter's bytes go. The writer cuts shards and fills a buffer;
+ * the sink writes it (here, or on another thread) and hands back the buffer to fill next.
+ */
+export interface ShardSink {
+  /**
+   * `buffer.subarray(0, used)` is the next part of `shard`. `marks` holds
+   * three offsets per line given as LineParts: line start, content start,
+   * content end. Returns the buffer to fill next (the same one, or another if
+   * this one was handed off).
+   */
+  write(shard: ShardTarget, buffer: Buffer, used: number, marks: number[]): Buffer;
+  /** Everything of `shard` has been written. */
+  close(shard: ShardTotals): void;
+}
+
+/** Lines are encoded into one reusable buffer and written a buffer at a time (no per-line allocation). */
+export const SHARD_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Writes shard files on this thread, synchronously: a write of a few MB into
+ * the page cache costs less than the promise and stream machinery around it.
+ */
+export class FileShardSink implements ShardSink {
+  private open: { number: number; fd: number; hash: Hash } | null = null;
+
+  constructor(private readonly onClosed: (shard: ShardFile) => void) {}
+
+  write(shard: ShardTarget, buffer: Buffer, used: number): Buffer {
+    if (this.open?.number !== shard.number) this.open = { number: shard.number, fd: openSync(shard.path, 'w'), hash: createHash('sha256') };
+    const bytes = buffer.subarray(0, used);
+    this.open.hash.update(bytes);
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.open.fd, bytes, offset);
+    return buffer;
+  }
+
+  close(shard: ShardTotals): void {
+    // Every shard has a line, so its file was opened by a write before it closes.
+    const open = this.open;
+    this.open = null;
+    if (open) closeSync(open.fd);
+    this.onClosed({ ...shard, sha256: (open?.hash ?? createHash('sha256')).digest('hex') });
+  }
 }
 
 interface OpenShard {
   number: number;
   path: string;
-  fd: number;
-  hash: Hash;
   lines: number;
   bytes: number;
   inputTokens: number;
 }
 
-/** Lines are encoded into one reusable buffer and written a buffer at a time (no per-line allocation). */
-const BUFFER_BYTES = 1024 * 1024;
-
-/**
- * Shard files are written synchronously: prepare is a batch step with
- * nothing else to serve, and a write of a few MB into the page cache costs
- * less than the promise and stream machinery around it.
- */
+/** Cuts lines into shards under the limits and hands them, a buffer at a time, to a sink. */
 export class ShardWriter {
   private current: OpenShard | null = null;
   private nextNumber: number;
-  private buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  private buffer: Buffer = Buffer.allocUnsafeSlow(SHARD_BUFFER_BYTES);
   /** Bytes of `buffer` that belong to the current shard and are not written yet. */
   private used = 0;
+  /** LineMarks of the lines in `buffer`. */
+  private marks: number[] = [];
 
   constructor(
     private readonly dir: string,
     private readonly limits: ShardLimits,
     firstNumber: number,
-    private readonly onClosed: (shard: ShardFile) => void,
+    private readonly sink: ShardSink,
   ) {
     this.nextNumber = firstNumber;
     mkdirSync(dir, { recursive: true });
@@ -92,14 +143,25 @@ export class ShardWriter {
 
   /** Adds a line (without newline); returns the number of the shard it went into. */
   add(line: string | LineParts, inputTokens: number, what: string): number {
-    const maxBytes = typeof line === 'string' ? line.length * 3 + 1 : (line.prefix.length + line.suffix.length) * 3 + line.bytes.length + 1;
+    const maxBytes =
+      typeof line === 'string'
+        ? line.length * 3 + 1
+        : (line.prefix.length + line.content.length) * 3 + line.head.length + line.suffix.length + 1;
     const start = this.reserve(maxBytes);
     let end = start;
+    let contentStart = -1;
+    let contentEnd = -1;
     if (typeof line === 'string') end += this.buffer.write(line, end);
     else {
       end += this.buffer.write(line.prefix, end, 'latin1');
-      end += line.bytes.copy(this.buffer, end);
-      end += this.buffer.write(line.suffix, end);
+      // TypedArray#set: Buffer#copy's argument handling costs more than the copy of a ~1 KB head.
+      this.buffer.set(line.head, end);
+      end += line.head.length;
+      contentStart = end - start;
+      end += this.buffer.write(line.content, end);
+      contentEnd = end - start;
+      this.buffer.set(line.suffix, end);
+      end += line.suffix.length;
     }
     this.buffer[end++] = 0x0a;
     const bytes = end - start;
@@ -109,18 +171,32 @@ export class ShardWriter {
         `${what}: its request is ${bytes} bytes, more than batch.max_bytes_per_file (${this.limits.maxBytes}); lower split.max_chunk_tokens`,
       );
     }
+    let lineStart = start;
     if (this.current && !this.fits(this.current, bytes, inputTokens)) {
       // Everything before this line belongs to the full shard; the line starts the next one.
+      // The sink may keep the buffer, so the line is copied out first (once a shard).
+      const moved = Buffer.from(this.buffer.subarray(start, end));
       this.closeCurrent();
-      this.buffer.copyWithin(0, start, end);
+      if (this.buffer.length < bytes) this.buffer = Buffer.allocUnsafeSlow(bytes);
+      moved.copy(this.buffer, 0);
+      lineStart = 0;
       end = bytes;
     }
     const shard = this.current ?? this.open();
+    if (contentStart >= 0) this.marks.push(lineStart, lineStart + contentStart, lineStart + contentEnd);
     this.used = end;
     shard.lines++;
     shard.bytes += bytes;
     shard.inputTokens += inputTokens;
     return shard.number;
+  }
+
+  /** Hands the buffered lines to the sink now (prepare does before each state batch, so bytes precede the records about them). */
+  flush(): void {
+    const shard = this.current;
+    if (shard && this.used > 0) this.buffer = this.sink.write(shard, this.buffer, this.used, this.marks);
+    this.used = 0;
+    this.marks = [];
   }
 
   close(): void {
@@ -131,7 +207,7 @@ export class ShardWriter {
   private reserve(maxBytes: number): number {
     if (this.used + maxBytes <= this.buffer.length) return this.used;
     this.flush();
-    if (maxBytes > this.buffer.length) this.buffer = Buffer.allocUnsafe(maxBytes);
+    if (maxBytes > this.buffer.length) this.buffer = Buffer.allocUnsafeSlow(maxBytes);
     return 0;
   }
 
@@ -142,22 +218,9 @@ export class ShardWriter {
     return maxTokens === undefined || shard.inputTokens + tokens <= maxTokens;
   }
 
-  private flush(): void {
-    const shard = this.current;
-    if (!shard || this.used === 0) {
-      this.used = 0;
-      return;
-    }
-    const bytes = this.buffer.subarray(0, this.used);
-    shard.hash.update(bytes);
-    for (let offset = 0; offset < bytes.length; ) offset += writeSync(shard.fd, bytes, offset);
-    this.used = 0;
-  }
-
   private open(): OpenShard {
     const number = this.nextNumber++;
-    const path = join(this.dir, shardFileName(number));
-    this.current = { number, path, fd: openSync(path, 'w'), hash: createHash('sha256'), lines: 0, bytes: 0, inputTokens: 0 };
+    this.current = { number, path: join(this.dir, shardFileName(number)), lines: 0, bytes: 0, inputTokens: 0 };
     return this.current;
   }
 
@@ -166,14 +229,6 @@ export class ShardWriter {
     if (!shard) return;
     this.flush();
     this.current = null;
-    closeSync(shard.fd);
-    this.onClosed({
-      number: shard.number,
-      path: shard.path,
-      lines: shard.lines,
-      bytes: shard.bytes,
-      inputTokens: shard.inputTokens,
-      sha256: shard.hash.digest('hex'),
-    });
+    this.sink.close({ number: shard.number, path: shard.path, lines: shard.lines, bytes: shard.bytes, inputTokens: shard.inputTokens });
   }
 }

@@ -11,7 +11,7 @@ import { packedRequestSettings, packedResponseFormatTail, packedUserContent } fr
 import { promptSettings } from '../build/prompt.js';
 import { type BuiltBody, batchLinePrefix, RequestBodyWriter, type RequestSettings } from '../build/request.js';
 import { RequestIndex } from '../build/request-index.js';
-import { ShardWriter, shardLimitsOf } from '../build/shards.js';
+import { shardLimitsOf } from '../build/shards.js';
 import type { ResponseCache } from '../cache/response-cache.js';
 import type { PipelineConfig } from '../config/types.js';
 import { outputRatio } from '../cost/tokens.js';
@@ -69,13 +69,24 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
   state.clearPrepared();
   // From here until it finishes, the writer thread is the only one writing to the run state.
   const writer = new PrepareWriter(state, config.runDir);
-  const shards = new ShardWriter(join(config.runDir, SHARDS_DIR), shardLimitsOf(config.batch), 1, (shard) => {
-    writer.shard(shard);
+  const shards = writer.shards(join(config.runDir, SHARDS_DIR), shardLimitsOf(config.batch), () => {
     summary.shards++;
   });
   const index = config.split.dedupe
     ? new RequestIndex((id) => writer.keyOf(id), writer.keyOverflow, { expectedKeys: expectedRequests(config) })
     : null;
+
+  /** The bytes after a line's user content: the body's tail and the line's closing brace (a few distinct tails per run). */
+  const lineEnds = new Map<string, Buffer>();
+  const lineEndOf = (tail: string): Buffer => {
+    let bytes = lineEnds.get(tail);
+    if (bytes === undefined) {
+      bytes = Buffer.from(`${tail}}`);
+      if (lineEnds.size >= 64) lineEnds.clear();
+      lineEnds.set(tail, bytes);
+    }
+    return bytes;
+  };
 
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
   const requestFor = (built: BuiltBody, customId: string, row: number, text: string, ratio: number, where: string): number => {
@@ -91,10 +102,10 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
     let id: number;
     if (cached) {
       summary.cached++;
-      id = writer.request(request, null, cached);
+      id = writer.cached(request, cached);
     } else {
-      const line = { prefix: batchLinePrefix(customId), bytes: built.head, suffix: `${built.rest}}` };
-      id = writer.request(request, shards.add(line, request.tokens.input, where), null);
+      const line = { prefix: batchLinePrefix(customId), head: built.head, content: built.contentJson, suffix: lineEndOf(built.tail) };
+      id = writer.queued(request, shards.add(line, request.tokens.input, where), built.userContent === text);
     }
     index?.remember(built.key, id);
     return id;

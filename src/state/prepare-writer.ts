@@ -10,22 +10,48 @@
  * read from the state after; the number of batches in flight is bounded.
  */
 import type { Worker } from 'node:worker_threads';
-import type { ShardFile } from '../build/shards.js';
+import { SHARD_BUFFER_BYTES, type ShardLimits, type ShardSink, type ShardTarget, type ShardTotals, ShardWriter } from '../build/shards.js';
 import { type ErrorMessage, errorFromMessage, startModuleWorker } from '../worker-thread.js';
 import type { RunState } from './run-state.js';
 import type { NewRequest } from './types.js';
 
-/** [id, custom_id, row, text, input tokens, expected output tokens, shard, [cached content, finish reason] | null]; the key is in `keys`. */
-type RequestRecord = [number, string, number, string, number, number, number | null, [string, string | null] | null];
-type UnitRecord = [number, number, string, number, number, string | null];
+/** Numbers per request record: id, row, input tokens, expected output tokens, shard (0: none). */
+export const REQUEST_FIELDS = 5;
+/** Numbers per unit record: row, cell, language (index into `languages`), chunk, request id. */
+export const UNIT_FIELDS = 5;
 
+/** What a request record cannot take from its line in the shard bytes; `at` is its index in the batch. */
+export type RequestExtra =
+  | { at: number; kind: 'text'; text: string }
+  | { at: number; kind: 'cached'; customId: string; text: string; content: string; finishReason: string | null };
+
+/** Shard bytes and closes, in the order the ShardWriter made them. */
+export type ShardEvent =
+  | {
+      kind: 'bytes';
+      shard: ShardTarget;
+      bytes: Uint8Array<ArrayBuffer>;
+      /** Per line given as LineParts: line start, content start, content end. */
+      marks: Int32Array<ArrayBuffer>;
+    }
+  | { kind: 'close'; shard: ShardTotals };
+
+/**
+ * One transaction's worth of records. Everything big is a typed array, moved
+ * to the worker rather than cloned; the texts and custom_ids of queued
+ * requests are not sent at all: the worker reads them from the shard bytes.
+ */
 export interface PrepareBatch {
   seq: number;
-  requests: RequestRecord[];
-  /** 16 bytes per request, in order: one buffer per batch, not one (pooled, 8 KB) clone per key. */
+  shardEvents: ShardEvent[];
+  requests: Float64Array<ArrayBuffer>;
+  /** 16 bytes per request, in order. */
   keys: Uint8Array<ArrayBuffer>;
-  units: UnitRecord[];
-  shards: ShardFile[];
+  extras: RequestExtra[];
+  languages: string[];
+  units: Float64Array<ArrayBuffer>;
+  /** [index of the unit in the batch, its key in the packed JSON]. */
+  packKeys: [number, string][];
   overflowIds: number[];
   overflowKeys: Uint8Array<ArrayBuffer>;
 }
@@ -33,12 +59,14 @@ export interface PrepareBatch {
 export interface PrepareWorkerData {
   runDir: string;
 }
-export type WriterRequest = { type: 'batch'; batch: PrepareBatch } | { type: 'finish' };
-export type WriterReply = { type: 'committed'; seq: number } | { type: 'finished' } | { type: 'failed'; error: ErrorMessage };
+export type WriterRequest = { type: 'batch'; batch: PrepareBatch } | { type: 'finish' } | { type: 'abort' };
+export type WriterReply =
+  /** `buffers`: the batch's shard buffers, written and handed back for reuse. */
+  { type: 'committed'; seq: number; buffers: ArrayBuffer[] } | { type: 'finished' } | { type: 'failed'; error: ErrorMessage };
 
 const KEY_BYTES = 16;
 /** Records per batch (a transaction in the worker). */
-const BATCH_RECORDS = 2000;
+const BATCH_RECORDS = 8000;
 /** Batches sent and not yet committed before the main thread waits. */
 const MAX_IN_FLIGHT = 2;
 
@@ -49,14 +77,23 @@ export class PrepareWriter {
   private failure: Error | undefined;
   private finished = false;
   private wake: (() => void) | undefined;
-  private requests: RequestRecord[] = [];
-  private keys: Buffer[] = [];
-  private units: UnitRecord[] = [];
-  private shards: ShardFile[] = [];
+  private shardWriter: ShardWriter | undefined;
+  private shardEvents: ShardEvent[] = [];
+  /** Shard buffers back from the worker, to fill again. */
+  private readonly spareBuffers: Buffer[] = [];
+  private requests: number[] = [];
+  private extras: RequestExtra[] = [];
+  private readonly languages: string[] = [];
+  private readonly languageIndex = new Map<string, number>();
+  private units: number[] = [];
+  private packKeys: [number, string][] = [];
   private overflowIds: number[] = [];
   private overflowKeys: Buffer[] = [];
-  /** Keys of requests in batches not committed yet, by request id (ids ascend in insertion order). */
-  private readonly unsavedKeys = new Map<number, Buffer>();
+  /** Keys of the requests not committed yet, 16 bytes each, of ids `unsavedFrom` onwards (ids ascend). */
+  private unsavedKeys = Buffer.allocUnsafeSlow(KEY_BYTES * BATCH_RECORDS * (MAX_IN_FLIGHT + 2));
+  private unsavedFrom: number;
+  /** The first request id of the batch being gathered. */
+  private batchFrom: number;
   /** The last request id of each batch sent and not committed, by batch. */
   private readonly lastIdOfBatch = new Map<number, number>();
   private readonly unsavedOverflow = new Map<string, { id: number; seq: number }>();
@@ -67,12 +104,14 @@ export class PrepareWriter {
     runDir: string,
   ) {
     this.nextId = state.db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM requests').pluck().get() as number;
+    this.unsavedFrom = this.nextId;
+    this.batchFrom = this.nextId;
     // A small young generation: the writer only holds a few batches at a time, and each isolate's heap counts in the process's RSS.
     this.worker = startModuleWorker(import.meta.url, './prepare-writer-worker', { runDir } satisfies PrepareWorkerData, {
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     this.worker.on('message', (reply: WriterReply) => {
-      if (reply.type === 'committed') this.onCommitted(reply.seq);
+      if (reply.type === 'committed') this.onCommitted(reply.seq, reply.buffers);
       else if (reply.type === 'finished') this.finished = true;
       else this.failure ??= errorFromMessage(reply.error);
       this.wake?.();
@@ -87,36 +126,86 @@ export class PrepareWriter {
     });
   }
 
-  /** Registers a request (queued in `shard`, or answered from the cache); returns its id. */
-  request(request: NewRequest, shard: number | null, cached: { content: string; finishReason: string | null } | null): number {
+  /**
+   * The ShardWriter of this prepare: the worker writes and hashes its files
+   * and records them in the state; `onClosed` tells the caller a shard is complete.
+   */
+  shards(dir: string, limits: ShardLimits, onClosed: (shard: ShardTotals) => void): ShardWriter {
+    const sink: ShardSink = {
+      write: (shard, buffer, used, marks) => {
+        this.shardEvents.push({
+          kind: 'bytes',
+          shard: { number: shard.number, path: shard.path },
+          bytes: new Uint8Array(buffer.buffer as ArrayBuffer, buffer.byteOffset, used),
+          marks: Int32Array.from(marks),
+        });
+        return this.spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SHARD_BUFFER_BYTES);
+      },
+      close: (shard) => {
+        this.shardEvents.push({ kind: 'close', shard });
+        onClosed(shard);
+      },
+    };
+    this.shardWriter = new ShardWriter(dir, limits, 1, sink);
+    return this.shardWriter;
+  }
+
+  /**
+   * Registers a request whose line went into `shard` (by this writer's
+   * ShardWriter, just before): its custom_id is read back from that line, and
+   * so is its text when it is the line's user content (`textIsContent`).
+   */
+  queued(request: NewRequest, shard: number, textIsContent: boolean): number {
+    if (!textIsContent) this.extras.push({ at: this.requests.length / REQUEST_FIELDS, kind: 'text', text: request.text });
+    return this.push(request, shard);
+  }
+
+  /** Registers a request answered from the response cache (it has no line). */
+  cached(request: NewRequest, answer: { content: string; finishReason: string | null }): number {
+    this.extras.push({
+      at: this.requests.length / REQUEST_FIELDS,
+      kind: 'cached',
+      customId: request.customId,
+      text: request.text,
+      content: answer.content,
+      finishReason: answer.finishReason,
+    });
+    return this.push(request, 0);
+  }
+
+  private push(request: NewRequest, shard: number): number {
     const id = this.nextId++;
-    const { customId, row, text, tokens } = request;
-    this.requests.push([
-      id,
-      customId,
-      row,
-      text,
-      tokens.input,
-      tokens.output,
-      shard,
-      cached ? [cached.content, cached.finishReason] : null,
-    ]);
-    this.keys.push(request.hash);
-    this.unsavedKeys.set(id, request.hash);
+    this.requests.push(id, request.row, request.tokens.input, request.tokens.output, shard);
+    const at = (id - this.unsavedFrom) * KEY_BYTES;
+    if (at + KEY_BYTES > this.unsavedKeys.length) {
+      const grown = Buffer.allocUnsafeSlow(this.unsavedKeys.length * 2);
+      this.unsavedKeys.copy(grown, 0, 0, at);
+      this.unsavedKeys = grown;
+    }
+    this.unsavedKeys.set(request.hash.subarray(0, KEY_BYTES), at);
     return id;
   }
 
   unit(row: number, cell: number, lang: string, chunk: number, requestId: number, packKey: string | null = null): void {
-    this.units.push([row, cell, lang, chunk, requestId, packKey]);
+    if (packKey !== null) this.packKeys.push([this.units.length / UNIT_FIELDS, packKey]);
+    this.units.push(row, cell, this.indexOfLanguage(lang), chunk, requestId);
   }
 
-  shard(shard: ShardFile): void {
-    this.shards.push(shard);
+  private indexOfLanguage(lang: string): number {
+    let index = this.languageIndex.get(lang);
+    if (index === undefined) {
+      index = this.languages.push(lang) - 1;
+      this.languageIndex.set(lang, index);
+    }
+    return index;
   }
 
-  /** The dedupe key of request `id`, written or not. */
+  /** The dedupe key of request `id`, written or not (a view: compare it before the next request). */
   keyOf(id: number): Buffer | undefined {
-    return this.unsavedKeys.get(id) ?? this.state.requestKey(id);
+    if (id < this.unsavedFrom) return this.state.requestKey(id);
+    if (id >= this.nextId) return undefined;
+    const at = (id - this.unsavedFrom) * KEY_BYTES;
+    return this.unsavedKeys.subarray(at, at + KEY_BYTES);
   }
 
   /** Dedupe keys past the in-memory index, as RequestIndex's overflow. */
@@ -132,26 +221,42 @@ export class PrepareWriter {
   /** Sends the buffered records once there are enough of them (or `force`); waits while too many batches are in flight. */
   async flush(force = false): Promise<void> {
     this.throwIfFailed();
-    const records = this.requests.length + this.units.length + this.shards.length + this.overflowIds.length;
+    const records =
+      this.requests.length / REQUEST_FIELDS + this.units.length / UNIT_FIELDS + this.shardEvents.length + this.overflowIds.length;
     if (records === 0 || (!force && records < BATCH_RECORDS)) return;
+    // The lines of this batch's requests go with it: the worker reads custom_ids and texts from them.
+    this.shardWriter?.flush();
     const batch: PrepareBatch = {
       seq: ++this.seq,
-      requests: this.requests,
-      keys: concatKeys(this.keys),
-      units: this.units,
-      shards: this.shards,
+      shardEvents: this.shardEvents,
+      requests: new Float64Array(this.requests),
+      keys: this.batchKeys(),
+      extras: this.extras,
+      languages: this.languages,
+      units: new Float64Array(this.units),
+      packKeys: this.packKeys,
       overflowIds: this.overflowIds,
       overflowKeys: concatKeys(this.overflowKeys),
     };
     this.lastIdOfBatch.set(batch.seq, this.nextId - 1);
+    this.batchFrom = this.nextId;
+    this.shardEvents = [];
     this.requests = [];
-    this.keys = [];
+    this.extras = [];
     this.units = [];
-    this.shards = [];
+    this.packKeys = [];
     this.overflowIds = [];
     this.overflowKeys = [];
-    this.worker.postMessage({ type: 'batch', batch } satisfies WriterRequest, [batch.keys.buffer, batch.overflowKeys.buffer]);
+    const moved: ArrayBuffer[] = [batch.requests.buffer, batch.keys.buffer, batch.units.buffer, batch.overflowKeys.buffer];
+    for (const event of batch.shardEvents) if (event.kind === 'bytes') moved.push(event.bytes.buffer, event.marks.buffer);
+    this.worker.postMessage({ type: 'batch', batch } satisfies WriterRequest, moved);
     while (this.seq - this.committed > MAX_IN_FLIGHT) await this.nextReply();
+  }
+
+  /** A copy of the gathered batch's keys, to move to the worker (the originals stay for dedupe until committed). */
+  private batchKeys(): Uint8Array<ArrayBuffer> {
+    const from = (this.batchFrom - this.unsavedFrom) * KEY_BYTES;
+    return new Uint8Array(this.unsavedKeys.subarray(from, (this.nextId - this.unsavedFrom) * KEY_BYTES));
   }
 
   /** Writes everything and stops the worker. */
@@ -163,19 +268,27 @@ export class PrepareWriter {
     await this.worker.terminate();
   }
 
-  /** Stops the worker; what it committed stays (prepare clears it). */
+  /** Stops the worker once it has closed its files; what it committed stays (prepare clears it). */
   async abort(): Promise<void> {
+    if (!this.failure) {
+      this.worker.postMessage({ type: 'abort' } satisfies WriterRequest);
+      try {
+        while (!this.finished) await this.nextReply();
+      } catch {}
+    }
     this.finished = true;
     await this.worker.terminate();
   }
 
-  private onCommitted(seq: number): void {
+  private onCommitted(seq: number, buffers: ArrayBuffer[]): void {
     this.committed = seq;
+    for (const buffer of buffers) if (buffer.byteLength === SHARD_BUFFER_BYTES) this.spareBuffers.push(Buffer.from(buffer));
     const lastId = this.lastIdOfBatch.get(seq) ?? 0;
     this.lastIdOfBatch.delete(seq);
-    for (const id of this.unsavedKeys.keys()) {
-      if (id > lastId) break;
-      this.unsavedKeys.delete(id);
+    if (lastId >= this.unsavedFrom) {
+      const saved = (lastId + 1 - this.unsavedFrom) * KEY_BYTES;
+      this.unsavedKeys.copyWithin(0, saved, (this.nextId - this.unsavedFrom) * KEY_BYTES);
+      this.unsavedFrom = lastId + 1;
     }
     for (const [hex, entry] of this.unsavedOverflow) {
       if (entry.seq > seq) break;

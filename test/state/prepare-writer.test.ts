@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { batchLinePrefix } from '../../src/build/request.js';
+import type { ShardWriter } from '../../src/build/shards.js';
 import { PrepareWriter } from '../../src/state/prepare-writer.js';
 import { RunState } from '../../src/state/run-state.js';
 
@@ -12,57 +14,138 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function request(n: number) {
-  return { customId: `r${n}.c0.ko.k0`, hash: keyOf(n), row: n, text: `text ${n}`, tokens: { input: 10 + n, output: 20 + n } };
+function request(n: number, text = `text ${n} «é» "q"\n`) {
+  return { customId: `r${n}.c0.ko.k0`, hash: keyOf(n), row: n, text, tokens: { input: 10 + n, output: 20 + n } };
 }
 
-describe('PrepareWriter (run-state writes on a worker thread)', () => {
-  it('writes every request, unit and shard; keys read back before and after their batch is committed', async () => {
-    const runDir = mkdtempSync(join(tmpdir(), 'tb-writer-'));
-    dirs.push(runDir);
-    const state = RunState.open(runDir);
+const HEAD = Buffer.from('{"model":"m","messages":[{"role":"user","content":');
+const SUFFIX = Buffer.from('}]}}');
+
+/** Queues request `n` with its line in `shards`, the way prepare does. */
+function queue(writer: PrepareWriter, shards: ShardWriter, n: number, options: { lineText?: string } = {}): number {
+  const r = request(n);
+  const content = JSON.stringify(options.lineText ?? r.text);
+  const shard = shards.add({ prefix: batchLinePrefix(r.customId), head: HEAD, content, suffix: SUFFIX }, r.tokens.input, `row ${n}`);
+  return writer.queued(r, shard, options.lineText === undefined);
+}
+
+/** Files under the run's shards dir this process has open (Linux). */
+function openShardFiles(runDir: string): string[] {
+  const fds = readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+  return fds.filter((path) => path.startsWith(join(runDir, 'shards')));
+}
+
+function openRun() {
+  const runDir = mkdtempSync(join(tmpdir(), 'tb-writer-'));
+  dirs.push(runDir);
+  return { runDir, state: RunState.open(runDir) };
+}
+
+describe('PrepareWriter (shard files and run-state writes on a worker thread)', () => {
+  it('writes every request, unit and shard; custom_ids and texts come from the lines; keys read back before and after commit', async () => {
+    const { runDir, state } = openRun();
     try {
       const writer = new PrepareWriter(state, runDir);
+      const closed: number[] = [];
+      const shards = writer.shards(join(runDir, 'shards'), { maxRequests: 10_000, maxBytes: 1e9 }, (shard) => closed.push(shard.number));
       const ids: number[] = [];
-      for (let n = 0; n < 20_000; n++) {
-        ids.push(writer.request(request(n), 1 + Math.floor(n / 10_000), n === 7 ? { content: 'cached', finishReason: 'stop' } : null));
-        writer.unit(n, 0, 'ko', 0, ids[n]!);
-        // The newest request is not in any committed batch yet; the first ones are.
+      for (let n = 0; n < 20_001; n++) {
+        if (n === 7) ids.push(writer.cached(request(n), { content: 'cached', finishReason: 'stop' }));
+        else ids.push(queue(writer, shards, n, n === 12_345 ? { lineText: 'templated 12345' } : {}));
+        writer.unit(n, 0, n % 2 ? 'ja' : 'ko', 0, ids[n]!, n === 3 ? 'instruction' : null);
+        // The newest request is in no committed batch yet; the first ones are.
         expect(writer.keyOf(ids[n]!)).toEqual(keyOf(n));
         await writer.flush();
       }
       expect(writer.keyOf(ids[0]!)).toEqual(keyOf(0));
-      writer.shard({ number: 1, path: 'shards/shard-00001.jsonl', lines: 10_000, bytes: 1, inputTokens: 1, sha256: 'x' });
+      expect(writer.keyOf(ids[19_999]!)).toEqual(keyOf(19_999));
+      expect(writer.keyOf(ids[20_000]! + 1)).toBeUndefined();
+      shards.close();
       await writer.finish();
 
-      expect(ids).toEqual(Array.from({ length: 20_000 }, (_, n) => n + 1));
-      expect(state.db.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(20_000);
-      expect(state.db.prepare('SELECT COUNT(*) FROM units').pluck().get()).toBe(20_000);
-      expect(state.db.prepare('SELECT custom_id, row, text, input_tokens, shard FROM requests WHERE id = 12346').get()).toEqual({
-        custom_id: 'r12345.c0.ko.k0',
-        row: 12345,
-        text: 'text 12345',
-        input_tokens: 12355,
+      expect(ids).toEqual(Array.from({ length: 20_001 }, (_, n) => n + 1));
+      expect(closed).toEqual([1, 2]);
+      expect(state.db.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(20_001);
+      expect(state.db.prepare('SELECT custom_id, row, text, input_tokens, shard FROM requests WHERE id = 12001').get()).toEqual({
+        custom_id: 'r12000.c0.ko.k0',
+        row: 12000,
+        text: 'text 12000 «é» "q"\n',
+        input_tokens: 12010,
         shard: 2,
       });
+      // A text that is not its line's content (a user template) is sent along; the custom_id still comes from the line.
+      expect(state.db.prepare('SELECT custom_id, text FROM requests WHERE id = 12346').get()).toEqual({
+        custom_id: 'r12345.c0.ko.k0',
+        text: request(12345).text,
+      });
+      expect(state.db.prepare('SELECT custom_id, text, shard FROM requests WHERE id = 8').get()).toEqual({
+        custom_id: 'r7.c0.ko.k0',
+        text: request(7).text,
+        shard: null,
+      });
       expect(state.requestKey(12346)).toEqual(keyOf(12345));
-      expect(state.requestCounts()).toMatchObject({ queued: 19_999, done: 1 });
-      expect(state.shards().map((shard) => [shard.number, shard.lines, shard.status])).toEqual([[1, 10_000, 'built']]);
+      expect(state.requestCounts()).toMatchObject({ queued: 20_000, done: 1 });
+      expect(state.db.prepare('SELECT row, lang, request_id, pack_key FROM units WHERE row IN (3, 4) ORDER BY row').all()).toEqual([
+        { row: 3, lang: 'ja', request_id: 4, pack_key: 'instruction' },
+        { row: 4, lang: 'ko', request_id: 5, pack_key: null },
+      ]);
+
+      const rows = state.shards();
+      expect(rows.map((shard) => [shard.number, shard.lines, shard.status])).toEqual([
+        [1, 10_000, 'built'],
+        [2, 10_000, 'built'],
+      ]);
+      for (const shard of rows) {
+        const bytes = readFileSync(shard.path);
+        expect(bytes.length).toBe(shard.bytes);
+        expect(createHash('sha256').update(bytes).digest('hex')).toBe(shard.sha256);
+      }
+      const first = readFileSync(rows[0]!.path, 'utf8').split('\n')[0]!;
+      expect(JSON.parse(first)).toEqual({
+        custom_id: 'r0.c0.ko.k0',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'm', messages: [{ role: 'user', content: request(0).text }] },
+      });
     } finally {
       state.close();
     }
   });
 
   it('a failed write (a duplicate custom_id) surfaces as an error in the main thread', async () => {
-    const runDir = mkdtempSync(join(tmpdir(), 'tb-writer-'));
-    dirs.push(runDir);
-    const state = RunState.open(runDir);
+    const { runDir, state } = openRun();
     try {
       const writer = new PrepareWriter(state, runDir);
-      writer.request(request(1), 1, null);
-      writer.request(request(1), 1, null);
+      const shards = writer.shards(join(runDir, 'shards'), { maxRequests: 100, maxBytes: 1e9 }, () => {});
+      queue(writer, shards, 1);
+      queue(writer, shards, 1);
+      shards.close();
       await expect(writer.finish()).rejects.toThrow(/UNIQUE constraint failed: requests.custom_id/);
       await writer.abort();
+    } finally {
+      state.close();
+    }
+  });
+
+  it('abort stops the worker after what it was sent, with its shard file closed', async () => {
+    const { runDir, state } = openRun();
+    try {
+      const writer = new PrepareWriter(state, runDir);
+      const shards = writer.shards(join(runDir, 'shards'), { maxRequests: 100_000, maxBytes: 1e9 }, () => {});
+      for (let n = 0; n < 9000; n++) queue(writer, shards, n);
+      await writer.flush();
+      // The worker has the shard open once it has taken the batch.
+      await vi.waitFor(() => expect(openShardFiles(runDir)).toEqual([join(runDir, 'shards', 'shard-00001.jsonl')]), { timeout: 10_000 });
+      await writer.abort();
+      expect(openShardFiles(runDir)).toEqual([]);
+      expect(state.db.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(9000);
+      expect(state.shards()).toEqual([]);
     } finally {
       state.close();
     }
