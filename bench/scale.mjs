@@ -4,6 +4,7 @@
  * generated Alpaca-like dataset, every stage a separate child process measured
  * by bench/measure.mjs (wall, CPU user+sys, the OS's peak RSS of that process).
  *
+ *   plain loop      bench/plain-loop.mjs               (timed; read, parse, stringify, write: the machine's floor)
  *   naive prepare   bench/naive-prepare.mjs            (timed)
  *   naive results   generate.mjs --results-from         (not timed)
  *   naive merge     bench/naive-merge.mjs              (timed)
@@ -309,6 +310,10 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     const req = join(naiveDir, 'requests.jsonl');
     const res = join(naiveDir, 'results.jsonl');
     const merged = join(naiveDir, 'merged.jsonl');
+    // The machine's floor (read, parse, stringify, write), to compare the baselines with issue #7's reference machine.
+    const copy = join(naiveDir, 'copy.jsonl');
+    const pl = await stage('plain loop (parse + stringify)', [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
+    if (expectExit('plain loop (parse + stringify)', pl)) rmSync(copy, { force: true });
     const np = await stage('naive prepare', [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
     if (expectExit('naive prepare', np)) {
       naiveRequests = JSON.parse(np.stdout.trim().split('\n').pop()).requests;
@@ -434,6 +439,7 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     return [fmt.ratio(a?.seconds, b?.seconds), fmt.ratio(a?.maxRssMB, b?.maxRssMB)];
   };
   const body = [
+    [...line('plain loop (parse + stringify)', rows), '', ''],
     [...line('naive prepare', rows), '', ''],
     [...line('transbatch prepare', rows), ...ratios('transbatch prepare', 'naive prepare')],
     [
@@ -485,6 +491,15 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     notes.push(
       `Parquet prepare = ${fmt.ratio(pq.seconds, jp.seconds)} the JSONL prepare's wall time (CPU ${fmt.ratio(pq.cpuSeconds, jp.cpuSeconds)}; target ≤ 1.50×), ` +
         `peak RSS ${fmt.mb(pq.maxRssMB)} MB (target ≤ 256 MB)`,
+    );
+  }
+  const plain = stages['plain loop (parse + stringify)'];
+  const naive = stages['naive prepare'];
+  if (plain?.exitCode === 0 && naive?.exitCode === 0 && jp?.exitCode === 0) {
+    // Issue #7's reference machine: plain loop ~13.5 s, naive prepare ~32 s, a careful one ~17 s (1M rows).
+    notes.push(
+      `against the plain loop: naive prepare ${fmt.ratio(naive.seconds, plain.seconds)}, transbatch prepare ${fmt.ratio(jp.seconds, plain.seconds)} ` +
+        '(issue #7 reference: naive 32 s / 13.5 s = 2.37×, careful 17 s / 13.5 s = 1.26×)',
     );
   }
   const verdict =

@@ -16,9 +16,9 @@ import type { RunState } from './run-state.js';
 import type { NewRequest } from './types.js';
 
 /** Numbers per request record: id, row, input tokens, expected output tokens, shard (0: none). */
-export const REQUEST_FIELDS = 5;
+export const REQUEST_FIELDS = 5 as const;
 /** Numbers per unit record: row, cell, language (index into `languages`), chunk, request id. */
-export const UNIT_FIELDS = 5;
+export const UNIT_FIELDS = 5 as const;
 
 /** What a request record cannot take from its line in the shard bytes; `at` is its index in the batch. */
 export type RequestExtra =
@@ -81,11 +81,11 @@ export class PrepareWriter {
   private shardEvents: ShardEvent[] = [];
   /** Shard buffers back from the worker, to fill again. */
   private readonly spareBuffers: Buffer[] = [];
-  private requests: number[] = [];
+  private readonly requests = new RecordBuffer(REQUEST_FIELDS);
   private extras: RequestExtra[] = [];
   private readonly languages: string[] = [];
   private readonly languageIndex = new Map<string, number>();
-  private units: number[] = [];
+  private readonly units = new RecordBuffer(UNIT_FIELDS);
   private packKeys: [number, string][] = [];
   private overflowIds: number[] = [];
   private overflowKeys: Buffer[] = [];
@@ -156,14 +156,14 @@ export class PrepareWriter {
    * so is its text when it is the line's user content (`textIsContent`).
    */
   queued(request: NewRequest, shard: number, textIsContent: boolean): number {
-    if (!textIsContent) this.extras.push({ at: this.requests.length / REQUEST_FIELDS, kind: 'text', text: request.text });
+    if (!textIsContent) this.extras.push({ at: this.requests.count, kind: 'text', text: request.text });
     return this.push(request, shard);
   }
 
   /** Registers a request answered from the response cache (it has no line). */
   cached(request: NewRequest, answer: { content: string; finishReason: string | null }): number {
     this.extras.push({
-      at: this.requests.length / REQUEST_FIELDS,
+      at: this.requests.count,
       kind: 'cached',
       customId: request.customId,
       text: request.text,
@@ -175,7 +175,7 @@ export class PrepareWriter {
 
   private push(request: NewRequest, shard: number): number {
     const id = this.nextId++;
-    this.requests.push(id, request.row, request.tokens.input, request.tokens.output, shard);
+    this.requests.add(id, request.row, request.tokens.input, request.tokens.output, shard);
     const at = (id - this.unsavedFrom) * KEY_BYTES;
     if (at + KEY_BYTES > this.unsavedKeys.length) {
       const grown = Buffer.allocUnsafeSlow(this.unsavedKeys.length * 2);
@@ -187,8 +187,8 @@ export class PrepareWriter {
   }
 
   unit(row: number, cell: number, lang: string, chunk: number, requestId: number, packKey: string | null = null): void {
-    if (packKey !== null) this.packKeys.push([this.units.length / UNIT_FIELDS, packKey]);
-    this.units.push(row, cell, this.indexOfLanguage(lang), chunk, requestId);
+    if (packKey !== null) this.packKeys.push([this.units.count, packKey]);
+    this.units.add(row, cell, this.indexOfLanguage(lang), chunk, requestId);
   }
 
   private indexOfLanguage(lang: string): number {
@@ -221,19 +221,18 @@ export class PrepareWriter {
   /** Sends the buffered records once there are enough of them (or `force`); waits while too many batches are in flight. */
   async flush(force = false): Promise<void> {
     this.throwIfFailed();
-    const records =
-      this.requests.length / REQUEST_FIELDS + this.units.length / UNIT_FIELDS + this.shardEvents.length + this.overflowIds.length;
+    const records = this.requests.count + this.units.count + this.shardEvents.length + this.overflowIds.length;
     if (records === 0 || (!force && records < BATCH_RECORDS)) return;
     // The lines of this batch's requests go with it: the worker reads custom_ids and texts from them.
     this.shardWriter?.flush();
     const batch: PrepareBatch = {
       seq: ++this.seq,
       shardEvents: this.shardEvents,
-      requests: new Float64Array(this.requests),
+      requests: this.requests.take(),
       keys: this.batchKeys(),
       extras: this.extras,
       languages: this.languages,
-      units: new Float64Array(this.units),
+      units: this.units.take(),
       packKeys: this.packKeys,
       overflowIds: this.overflowIds,
       overflowKeys: concatKeys(this.overflowKeys),
@@ -241,9 +240,7 @@ export class PrepareWriter {
     this.lastIdOfBatch.set(batch.seq, this.nextId - 1);
     this.batchFrom = this.nextId;
     this.shardEvents = [];
-    this.requests = [];
     this.extras = [];
-    this.units = [];
     this.packKeys = [];
     this.overflowIds = [];
     this.overflowKeys = [];
@@ -308,6 +305,44 @@ export class PrepareWriter {
 
   private throwIfFailed(): void {
     if (this.failure) throw this.failure;
+  }
+}
+
+/** Records of five numbers, gathered in a Float64Array that is moved to the worker whole. */
+class RecordBuffer {
+  private array: Float64Array<ArrayBuffer>;
+  private used = 0;
+
+  constructor(private readonly width: 5) {
+    this.array = new Float64Array(width * BATCH_RECORDS);
+  }
+
+  get count(): number {
+    return this.used / this.width;
+  }
+
+  add(a: number, b: number, c: number, d: number, e: number): void {
+    if (this.used + this.width > this.array.length) {
+      const grown = new Float64Array(this.array.length * 2);
+      grown.set(this.array);
+      this.array = grown;
+    }
+    const array = this.array;
+    const at = this.used;
+    array[at] = a;
+    array[at + 1] = b;
+    array[at + 2] = c;
+    array[at + 3] = d;
+    array[at + 4] = e;
+    this.used = at + this.width;
+  }
+
+  /** The records so far (a view of an array no one else holds); starts a new array. */
+  take(): Float64Array<ArrayBuffer> {
+    const records = this.array.subarray(0, this.used);
+    this.array = new Float64Array(this.width * BATCH_RECORDS);
+    this.used = 0;
+    return records;
   }
 }
 
