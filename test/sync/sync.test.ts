@@ -247,7 +247,9 @@ describe.concurrent('mode: sync', () => {
         .calls()
         .map((call) => call.start)
         .sort((a, b) => a - b);
-      expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual((REQUESTS - 10) * 100 - 150);
+      // Starts are when the emulator received each call: a loaded machine can delay the first burst by a few
+      // hundred ms, which shortens the measured spread; without the limit it would be well under 200 ms.
+      expect(starts.at(-1)! - starts[0]!).toBeGreaterThanOrEqual((REQUESTS - 10) * 100 - 400);
     });
   });
 
