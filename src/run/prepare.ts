@@ -91,12 +91,12 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
   /** Dedupe, cache, or a new line in a shard: returns the request that answers this body. */
   const requestFor = (built: BuiltBody, customId: string, row: number, text: string, ratio: number, where: string): number => {
     summary.units++;
-    const existing = index?.find(built.key);
+    const existing = index?.find(built.binaryKey);
     if (existing !== undefined) {
       summary.deduplicated++;
       return existing;
     }
-    const request = { customId, hash: built.key, row, text, tokens: requestTokens(built, text, ratio) };
+    const request = { customId, key: built.binaryKey, row, text, tokens: requestTokens(built, text, ratio) };
     summary.requests++;
     const cached = options.cache?.get(built.key);
     let id: number;
@@ -107,7 +107,7 @@ export async function prepareRequests(config: PipelineConfig, state: RunState, o
       const line = { prefix: batchLinePrefix(customId), head: built.head, content: built.contentJson, suffix: lineEndOf(built.tail) };
       id = writer.queued(request, shards.add(line, request.tokens.input, where), built.userContent === text);
     }
-    index?.remember(built.key, id);
+    index?.remember(built.binaryKey, id);
     return id;
   };
 

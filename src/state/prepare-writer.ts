@@ -13,7 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import { SHARD_BUFFER_BYTES, type ShardLimits, type ShardSink, type ShardTarget, type ShardTotals, ShardWriter } from '../build/shards.js';
 import { type ErrorMessage, errorFromMessage, startModuleWorker } from '../worker-thread.js';
 import type { RunState } from './run-state.js';
-import type { NewRequest } from './types.js';
+import type { TokenEstimate } from './types.js';
 
 /** Numbers per request record: id, row, input tokens, expected output tokens, shard (0: none). */
 export const REQUEST_FIELDS = 5 as const;
@@ -56,6 +56,15 @@ export interface PrepareBatch {
   overflowKeys: Uint8Array<ArrayBuffer>;
 }
 
+/** A request as prepare registers it; `key` is the dedupe key as a binary string (a char a byte). */
+export interface PreparedRequest {
+  customId: string;
+  key: string;
+  row: number;
+  text: string;
+  tokens: TokenEstimate;
+}
+
 export interface PrepareWorkerData {
   runDir: string;
 }
@@ -96,6 +105,7 @@ export class PrepareWriter {
   private batchFrom: number;
   /** The last request id of each batch sent and not committed, by batch. */
   private readonly lastIdOfBatch = new Map<number, number>();
+  /** Overflow keys (binary strings) not committed yet. */
   private readonly unsavedOverflow = new Map<string, { id: number; seq: number }>();
   private nextId: number;
 
@@ -155,13 +165,13 @@ export class PrepareWriter {
    * ShardWriter, just before): its custom_id is read back from that line, and
    * so is its text when it is the line's user content (`textIsContent`).
    */
-  queued(request: NewRequest, shard: number, textIsContent: boolean): number {
+  queued(request: PreparedRequest, shard: number, textIsContent: boolean): number {
     if (!textIsContent) this.extras.push({ at: this.requests.count, kind: 'text', text: request.text });
     return this.push(request, shard);
   }
 
   /** Registers a request answered from the response cache (it has no line). */
-  cached(request: NewRequest, answer: { content: string; finishReason: string | null }): number {
+  cached(request: PreparedRequest, answer: { content: string; finishReason: string | null }): number {
     this.extras.push({
       at: this.requests.count,
       kind: 'cached',
@@ -173,7 +183,7 @@ export class PrepareWriter {
     return this.push(request, 0);
   }
 
-  private push(request: NewRequest, shard: number): number {
+  private push(request: PreparedRequest, shard: number): number {
     const id = this.nextId++;
     this.requests.add(id, request.row, request.tokens.input, request.tokens.output, shard);
     const at = (id - this.unsavedFrom) * KEY_BYTES;
@@ -182,7 +192,7 @@ export class PrepareWriter {
       this.unsavedKeys.copy(grown, 0, 0, at);
       this.unsavedKeys = grown;
     }
-    this.unsavedKeys.set(request.hash.subarray(0, KEY_BYTES), at);
+    this.unsavedKeys.write(request.key, at, KEY_BYTES, 'latin1');
     return id;
   }
 
@@ -200,21 +210,22 @@ export class PrepareWriter {
     return index;
   }
 
-  /** The dedupe key of request `id`, written or not (a view: compare it before the next request). */
-  keyOf(id: number): Buffer | undefined {
-    if (id < this.unsavedFrom) return this.state.requestKey(id);
+  /** The dedupe key of request `id`, written or not, as a binary string. */
+  keyOf(id: number): string | undefined {
+    if (id < this.unsavedFrom) return this.state.requestKey(id)?.toString('latin1');
     if (id >= this.nextId) return undefined;
     const at = (id - this.unsavedFrom) * KEY_BYTES;
-    return this.unsavedKeys.subarray(at, at + KEY_BYTES);
+    return this.unsavedKeys.toString('latin1', at, at + KEY_BYTES);
   }
 
   /** Dedupe keys past the in-memory index, as RequestIndex's overflow. */
   readonly keyOverflow = {
-    find: (key: Buffer): number | undefined => this.unsavedOverflow.get(key.toString('hex'))?.id ?? this.state.keyOverflow.find(key),
-    insert: (key: Buffer, id: number): void => {
+    find: (key: string): number | undefined =>
+      this.unsavedOverflow.get(key)?.id ?? this.state.keyOverflow.find(Buffer.from(key, 'latin1')),
+    insert: (key: string, id: number): void => {
       this.overflowIds.push(id);
-      this.overflowKeys.push(key);
-      this.unsavedOverflow.set(key.toString('hex'), { id, seq: this.seq + 1 });
+      this.overflowKeys.push(Buffer.from(key, 'latin1'));
+      this.unsavedOverflow.set(key, { id, seq: this.seq + 1 });
     },
   };
 

@@ -2,18 +2,19 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type KeyOverflow, RequestIndex } from '../../src/build/request-index.js';
 
-const keyOf = (text: string) => createHash('sha256').update(text).digest().subarray(0, 16);
+/** Keys as prepare passes them: 16 bytes as a binary string. */
+const keyOf = (text: string) => createHash('sha256').update(text).digest().subarray(0, 16).toString('latin1');
 
 /** A run state stand-in: request id → full key, plus an overflow table. */
 function fixture(maxSlots?: number) {
-  const keys = new Map<number, Buffer>();
+  const keys = new Map<number, string>();
   const spilled = new Map<string, number>();
   const overflow: KeyOverflow = {
-    find: (key) => spilled.get(key.toString('hex')),
-    insert: (key, id) => void spilled.set(key.toString('hex'), id),
+    find: (key) => spilled.get(key),
+    insert: (key, id) => void spilled.set(key, id),
   };
   const index = new RequestIndex((id) => keys.get(id), overflow, maxSlots === undefined ? {} : { maxSlots });
-  const add = (key: Buffer, id: number) => {
+  const add = (key: string, id: number) => {
     keys.set(id, key);
     index.remember(key, id);
   };
@@ -33,8 +34,7 @@ describe('RequestIndex (dedupe keys in memory)', () => {
     const { index, add } = fixture();
     const original = keyOf('original');
     add(original, 1);
-    const impostor = Buffer.from(original);
-    impostor[15] = impostor[15]! ^ 0xff;
+    const impostor = original.slice(0, 15) + String.fromCharCode(original.charCodeAt(15) ^ 0xff);
     expect(index.find(impostor)).toBeUndefined();
     add(impostor, 2);
     expect(index.find(impostor)).toBe(2);

@@ -9,13 +9,15 @@ import { PrepareWriter } from '../../src/state/prepare-writer.js';
 import { RunState } from '../../src/state/run-state.js';
 
 const keyOf = (n: number) => createHash('sha256').update(`text ${n}`).digest().subarray(0, 16);
+/** The key as prepare hands it over: a binary string. */
+const binaryKeyOf = (n: number) => keyOf(n).toString('latin1');
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 function request(n: number, text = `text ${n} «é» "q"\n`) {
-  return { customId: `r${n}.c0.ko.k0`, hash: keyOf(n), row: n, text, tokens: { input: 10 + n, output: 20 + n } };
+  return { customId: `r${n}.c0.ko.k0`, key: binaryKeyOf(n), row: n, text, tokens: { input: 10 + n, output: 20 + n } };
 }
 
 const HEAD = Buffer.from('{"model":"m","messages":[{"role":"user","content":');
@@ -60,11 +62,11 @@ describe('PrepareWriter (shard files and run-state writes on a worker thread)', 
         else ids.push(queue(writer, shards, n, n === 12_345 ? { lineText: 'templated 12345' } : {}));
         writer.unit(n, 0, n % 2 ? 'ja' : 'ko', 0, ids[n]!, n === 3 ? 'instruction' : null);
         // The newest request is in no committed batch yet; the first ones are.
-        expect(writer.keyOf(ids[n]!)).toEqual(keyOf(n));
+        expect(writer.keyOf(ids[n]!)).toBe(binaryKeyOf(n));
         await writer.flush();
       }
-      expect(writer.keyOf(ids[0]!)).toEqual(keyOf(0));
-      expect(writer.keyOf(ids[19_999]!)).toEqual(keyOf(19_999));
+      expect(writer.keyOf(ids[0]!)).toBe(binaryKeyOf(0));
+      expect(writer.keyOf(ids[19_999]!)).toBe(binaryKeyOf(19_999));
       expect(writer.keyOf(ids[20_000]! + 1)).toBeUndefined();
       shards.close();
       await writer.finish();
