@@ -220,8 +220,7 @@ export class PrepareWriter {
 
   /** Dedupe keys past the in-memory index, as RequestIndex's overflow. */
   readonly keyOverflow = {
-    find: (key: string): number | undefined =>
-      this.unsavedOverflow.get(key)?.id ?? this.state.keyOverflow.find(Buffer.from(key, 'latin1')),
+    find: (key: string): number | undefined => this.unsavedOverflow.get(key)?.id ?? this.state.keyOverflow.find(Buffer.from(key, 'latin1')),
     insert: (key: string, id: number): void => {
       this.overflowIds.push(id);
       this.overflowKeys.push(Buffer.from(key, 'latin1'));
