@@ -179,9 +179,9 @@ function chunksByColumn(group: RowGroup): Map<string, ColumnChunk[]> {
 }
 
 /**
- * Parsers for text columns read as bytes: hyparquet then keeps each value as a
- * view of its decompressed page, and the reader makes the string when the row
- * is made. Strings of a whole range made at once outlive a few young-generation
+ * Parsers for text columns read as bytes: hyparquet then gives each value as a
+ * view of its decompressed page, the reader packs the views as offsets
+ * (TextRange) and makes the string when the row is made. Strings of a whole range made at once outlive a few young-generation
  * collections while the caller works through the range, get promoted, and
  * become old-generation garbage: on `transbatch prepare` that tripled GC time
  * (100k rows: 2.2 s of GC against 0.6 s for JSONL input) and raised peak RSS.
