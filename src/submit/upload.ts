@@ -7,8 +7,9 @@
  * `uploads.complete`). Each part goes as the SDK's `toStreamingFile` over a
  * generator that reads its range in 1 MB chunks and feeds the file's md5 on
  * the way (one read of the file, not two), so a part is never held in memory
- * and fetch sends it as it is read (the chunks are fresh buffers: the socket
- * may still hold one when the next is read).
+ * and fetch sends it as it is read. The chunks cycle through a small ring of
+ * buffers (see `ReadRing`) instead of being fresh ones: fresh 1 MB buffers
+ * are freed only by a GC, which V8 starts only after ~64 MB of them.
  * Each part is retried on 429, 5xx and connection errors, honouring
  * Retry-After (the range is re-read from disk, hashed on a copy of the md5
  * so far); the md5 of the whole file
@@ -25,6 +26,16 @@ import type { FileObject } from 'openai/resources/files';
 export const DEFAULT_UPLOAD_THRESHOLD = 8 * 1024 * 1024;
 /** Bytes per read of a part. */
 const READ_BYTES = 1024 * 1024;
+/**
+ * Buffers in the ring. fetch takes a chunk from the body stream, writes it
+ * and waits for the socket to drain before it takes the next; the stream
+ * meanwhile pulls one chunk ahead (its queue holds one). So when chunk n is
+ * read, chunk n - 1 is queued, n - 2 may be on the socket, and n - 3 was
+ * sent: three buffers would do, the fourth is margin. Were one overwritten
+ * too early, the md5 sent with `uploads.complete` would not match the bytes
+ * the server assembled and the upload would fail: never a silent corruption.
+ */
+const RING_BUFFERS = 4;
 /** Bytes per Uploads API part (the API allows up to 64 MB). */
 export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
 
@@ -65,6 +76,8 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
   const upload = await client.uploads.create({ bytes: size, filename, mime_type: 'application/jsonl', purpose: 'batch' });
   let md5 = createHash('md5');
   const partIds: string[] = [];
+  // Parts go one after another, and a part's request ends only after the server has read its body: one ring for all.
+  const ring = new ReadRing();
   try {
     for (let offset = 0, number = 1; offset < size; offset += partBytes, number += 1) {
       const end = Math.min(offset + partBytes, size);
@@ -75,7 +88,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
           // Each try reads the range again and hashes it on a copy of the hash so far.
           const attempt = before.copy();
           md5 = attempt;
-          const data = toStreamingFile(readRange(path, offset, end, attempt), name, { type: 'application/octet-stream' });
+          const data = toStreamingFile(readRange(path, offset, end, attempt, ring), name, { type: 'application/octet-stream' });
           return client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 });
         },
         `part ${number} of ${filename}`,
@@ -94,15 +107,34 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
   return completed.file;
 }
 
-/**
- * The bytes of `[start, end)` in 1 MB reads, hashed as they are sent. Each
- * chunk is a fresh buffer: the socket may still hold the previous one.
- */
-async function* readRange(path: string, start: number, end: number, hash: Hash): AsyncGenerator<Uint8Array> {
+/** `RING_BUFFERS` read buffers of `READ_BYTES`, handed out in turn (allocated when first needed). */
+class ReadRing {
+  private readonly buffers: Buffer[] = [];
+  private turn = 0;
+
+  constructor(
+    private readonly count = RING_BUFFERS,
+    private readonly bytes = READ_BYTES,
+  ) {}
+
+  next(): Buffer {
+    const index = this.turn++ % this.count;
+    let buffer = this.buffers[index];
+    if (!buffer) {
+      buffer = Buffer.allocUnsafe(this.bytes);
+      this.buffers[index] = buffer;
+    }
+    return buffer;
+  }
+}
+
+/** The bytes of `[start, end)` in 1 MB reads through `ring`, hashed as they are sent. */
+async function* readRange(path: string, start: number, end: number, hash: Hash, ring: ReadRing): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     for (let position = start; position < end; ) {
-      const chunk = Buffer.allocUnsafe(Math.min(READ_BYTES, end - position));
+      const buffer = ring.next();
+      const chunk = buffer.subarray(0, Math.min(buffer.length, end - position));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
       if (bytesRead === 0) throw new Error(`${path} is shorter than expected (changed during the upload?)`);
       position += bytesRead;

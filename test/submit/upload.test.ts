@@ -93,10 +93,13 @@ describe('uploadBatchFile', () => {
       await writeFile(warm, '{"custom_id":"w"}\n');
       await uploadBatchFile(client, warm, { threshold: 1, partBytes: 8 });
       gc();
-      const baseline = process.memoryUsage().rss;
+      const { rss: baseline, arrayBuffers: buffersBefore } = process.memoryUsage();
       let peak = baseline;
+      let buffersPeak = buffersBefore;
       const sampler = setInterval(() => {
-        peak = Math.max(peak, process.memoryUsage().rss);
+        const usage = process.memoryUsage();
+        peak = Math.max(peak, usage.rss);
+        buffersPeak = Math.max(buffersPeak, usage.arrayBuffers);
       }, 20);
       let file: Awaited<ReturnType<typeof uploadBatchFile>>;
       const started = performance.now();
@@ -109,12 +112,14 @@ describe('uploadBatchFile', () => {
       const seconds = (performance.now() - started) / 1000;
       const size = (await import('node:fs')).statSync(path).size;
       console.info(
-        `uploaded ${(size / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s; client RSS growth ${((peak - baseline) / 1e6).toFixed(1)} MB`,
+        `uploaded ${(size / 1e6).toFixed(1)} MB in ${seconds.toFixed(1)} s; client RSS growth ${((peak - baseline) / 1e6).toFixed(1)} MB, ArrayBuffers ${((buffersPeak - buffersBefore) / 1e6).toFixed(1)} MB`,
       );
       expect(size).toBeGreaterThan(180_000_000);
       expect(file.bytes).toBe(size);
       expect(file.purpose).toBe('batch');
       expect(peak - baseline).toBeLessThan(64 * 1024 * 1024);
+      // The 1 MB reads cycle through a ring of 4 buffers: fresh ones would pile up to ~64 MB before a GC freed them.
+      expect(buffersPeak - buffersBefore).toBeLessThan(24 * 1024 * 1024);
       // What the emulator stored is byte-identical.
       expect(await sha256File(join(dir, 'data', 'files', `${file.id}.data`))).toBe(expected);
     } finally {
