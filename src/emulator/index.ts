@@ -73,8 +73,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   ]);
   const events: EmulatorEvent[] = [];
   const listeners = new Set<(event: EmulatorEvent) => void>();
+  const keepEvents = options.keepEvents ?? true;
   const emit = (event: EmulatorEvent): void => {
-    events.push(event);
+    if (keepEvents) events.push(event);
     for (const listener of listeners) listener(event);
   };
   const faults = new FaultState(plan);

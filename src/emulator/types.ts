@@ -46,6 +46,12 @@ export interface EmulatorOptions {
   faults?: FaultPlan;
   timing?: EmulatorTiming;
   limits?: EmulatorLimits;
+  /**
+   * Keep every event in `EmulatorHandle.events` (default true: tests read
+   * them). A long-lived emulator nobody inspects (`serve`, the CLI's thread)
+   * turns it off: a poll every 200 ms adds an event per batch, without end.
+   */
+  keepEvents?: boolean;
 }
 
 export type EmulatorEvent =
@@ -75,7 +81,7 @@ export interface EmulatorHandle {
   origin: string;
   port: number;
   apiKey: string;
-  /** Everything the emulator received and did, in order. */
+  /** Everything the emulator received and did, in order (empty with `keepEvents: false`; listeners still see them). */
   events: EmulatorEvent[];
   on(listener: (event: EmulatorEvent) => void): () => void;
   close(): Promise<void>;

@@ -40,6 +40,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       dataDir: resolve(args['data-dir']),
       apiKey,
       engine: args.engine,
+      keepEvents: false,
       ...(args['upstream-url'] ? { upstreamUrl: args['upstream-url'] } : {}),
       ...(args.faults ? { faults: await loadFaultPlan(resolve(args.faults)) } : {}),
     });
