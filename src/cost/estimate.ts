@@ -3,7 +3,7 @@ import type { PipelineConfig } from '../config/types.js';
 import type { PrepareSummary } from '../run/prepare.js';
 import { parseCustomId } from '../split/custom-id.js';
 import { approximateTokens, countTokens } from '../split/tokens.js';
-import type { RunState } from '../state/run-state.js';
+import { type RunState, requestText } from '../state/run-state.js';
 import { costUsd, priceOf } from './prices.js';
 import { outputRatio } from './tokens.js';
 
@@ -59,10 +59,11 @@ function exactTotals(config: PipelineConfig, state: RunState): { billableInputTo
     .prepare(
       "SELECT r.custom_id, r.text, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
     )
-    .iterate() as IterableIterator<{ custom_id: string; text: string; input_tokens: number }>;
+    .iterate() as IterableIterator<{ custom_id: string; text: string | Buffer; input_tokens: number }>;
   for (const row of rows) {
-    const exact = countTokens(row.text);
-    input += row.input_tokens - approximateTokens(row.text) + exact;
+    const text = requestText(row.text);
+    const exact = countTokens(text);
+    input += row.input_tokens - approximateTokens(text) + exact;
     output += Math.ceil(exact * outputRatio(parseCustomId(row.custom_id)?.lang ?? '', config.cost.output_ratio));
   }
   return { billableInputTokens: input, billableOutputTokens: output };

@@ -102,7 +102,8 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
       const shard = requests[at + 4]! || null;
       const extra = extras.get(index);
       let customId: string;
-      let text: string;
+      // A line's content goes in as its JSON literal bytes: no decoding here (requestText decodes on reading).
+      let text: string | Buffer;
       if (extra?.kind === 'cached') {
         customId = extra.customId;
         text = extra.text;
@@ -110,7 +111,7 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
         const ref = lines[line++];
         if (!ref) throw new Error(`prepare writer: request ${id} has no line in the shard bytes of its batch`);
         customId = customIdAt(ref.bytes, ref.start);
-        text = extra?.kind === 'text' ? extra.text : (JSON.parse(ref.bytes.toString('utf8', ref.contentStart, ref.contentEnd)) as string);
+        text = extra?.kind === 'text' ? extra.text : ref.bytes.subarray(ref.contentStart, ref.contentEnd);
       }
       const key = keys.subarray(index * 16, index * 16 + 16);
       insertRequest.run(id, customId, key, requests[at + 1], text, requests[at + 2], requests[at + 3], shard);

@@ -12,6 +12,21 @@ import { TransbatchError } from '../errors.js';
 import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
 import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, TokenTotals, UnitResult } from './types.js';
 
+/**
+ * v3 has the same tables; from v4 request texts may be BLOBs, which v3 cannot
+ * read: a v3 run dir is carried on as v4 (and older transbatch refuses it).
+ */
+const UPGRADABLE_VERSION = 3;
+
+/**
+ * A request's text as the state holds it: prepare stores the text of a queued
+ * request as the JSON literal bytes of its line (copied, not decoded, on the
+ * writer thread), other writers as TEXT.
+ */
+export function requestText(stored: string | Buffer): string {
+  return typeof stored === 'string' ? stored : (JSON.parse(stored.toString('utf8')) as string);
+}
+
 export const STATE_FILE = 'state.sqlite';
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -45,7 +60,7 @@ export class RunState {
     }
     const state = new RunState(db);
     const version = state.getMeta('state_version');
-    if (version === undefined) state.setMeta('state_version', String(STATE_VERSION));
+    if (version === undefined || Number(version) === UPGRADABLE_VERSION) state.setMeta('state_version', String(STATE_VERSION));
     else if (Number(version) !== STATE_VERSION) {
       db.close();
       throw new TransbatchError(
@@ -294,10 +309,11 @@ export class RunState {
   requestByCustomId(
     customId: string,
   ): { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined {
-    return this.statement(
+    const row = this.statement(
       `SELECT r.id, r.text, COALESCE(o.status, 'queued') AS status, r.shard, r.attempts + COALESCE(s.counted, 0) AS attempts
        FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard WHERE r.custom_id = ?`,
-    ).get(customId) as { id: number; text: string; status: RequestStatus; shard: number | null; attempts: number } | undefined;
+    ).get(customId) as { id: number; text: string | Buffer; status: RequestStatus; shard: number | null; attempts: number } | undefined;
+    return row && { ...row, text: requestText(row.text) };
   }
 
   /** Requests of a collected shard that appeared in neither file: retried, or rejected once out of attempts. */

@@ -1,5 +1,5 @@
 /** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -14,8 +14,10 @@ CREATE TABLE IF NOT EXISTS requests (
   custom_id TEXT NOT NULL UNIQUE,
   hash BLOB NOT NULL,
   row INTEGER NOT NULL,
-  -- the (protected) text sent, for the checks on its answer
-  text TEXT NOT NULL,
+  -- the (protected) text sent, for the checks on its answer: TEXT, or, as prepare
+  -- writes it when it is the user content of the request's line, a BLOB holding
+  -- that content's JSON string literal as in the line (decode: requestText)
+  text NOT NULL,
   input_tokens INTEGER NOT NULL,
   expected_output_tokens INTEGER NOT NULL,
   shard INTEGER,

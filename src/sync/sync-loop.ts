@@ -26,7 +26,7 @@ import type { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
 import { parseCustomId } from '../split/custom-id.js';
-import type { RunState } from '../state/run-state.js';
+import { type RunState, requestText } from '../state/run-state.js';
 import type { ProgressReporter } from '../wait/progress.js';
 import { RateLimiter, retryAfterMs, sleep } from './rate-limiter.js';
 
@@ -323,7 +323,8 @@ class SyncSender {
   }
 
   private record(request: Pending, line: OutputLine): void {
-    const text = (this.selectText.get(request.id) as { text: string } | undefined)?.text ?? '';
+    const stored = (this.selectText.get(request.id) as { text: string | Buffer } | undefined)?.text;
+    const text = stored === undefined ? '' : requestText(stored);
     const parsed = parseCustomId(request.customId);
     const packed = parsed?.packed ?? false;
     const verdict = classifyLine(line, { text, lang: parsed?.lang ?? '', packed }, this.options.classify);

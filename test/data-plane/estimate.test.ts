@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requestText } from '../../src/state/run-state.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { makeTempDir, openStateDb, readShards, writeJsonl, writePipeline } from './fixtures.js';
 
@@ -49,7 +50,10 @@ function recomputeTokens(runDir: string): { requests: number; input: number; out
     0,
   );
   const db = openStateDb(runDir);
-  const texts = db.prepare('SELECT custom_id, text FROM requests').all() as { custom_id: string; text: string }[];
+  const texts = (db.prepare('SELECT custom_id, text FROM requests').all() as { custom_id: string; text: string | Buffer }[]).map((row) => ({
+    ...row,
+    text: requestText(row.text),
+  }));
   db.close();
   const output = texts.reduce((sum, { custom_id, text }) => {
     const lang = custom_id.split('.')[2] as keyof typeof OUTPUT_RATIO;

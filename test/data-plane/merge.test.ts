@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requestText } from '../../src/state/run-state.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { makeTempDir, openStateDb, readJsonl, writeJsonl, writePipeline } from './fixtures.js';
 
@@ -42,14 +43,14 @@ function fabricateResults(runDir: string, failures: readonly (Failure & { cell: 
   try {
     const rows = db.prepare('SELECT DISTINCT r.id, r.text, u.lang FROM requests r JOIN units u ON u.request_id = r.id').all() as {
       id: number;
-      text: string;
+      text: string | Buffer;
       lang: string;
     }[];
     const done = db.prepare(
       "INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'batch', ?, 'stop')",
     );
     db.transaction(() => {
-      for (const row of rows) done.run(row.id, answer(row.lang, row.text));
+      for (const row of rows) done.run(row.id, answer(row.lang, requestText(row.text)));
       for (const failure of failures) {
         const unit = db
           .prepare('SELECT request_id FROM units WHERE row = ? AND cell = ? AND lang = ?')
@@ -64,7 +65,7 @@ function fabricateResults(runDir: string, failures: readonly (Failure & { cell: 
         }
       }
     })();
-    return { requests: rows.length, withSentinels: rows.filter((row) => /⟦\d+⟧/.test(row.text)).length };
+    return { requests: rows.length, withSentinels: rows.filter((row) => /⟦\d+⟧/.test(requestText(row.text))).length };
   } finally {
     db.close();
   }

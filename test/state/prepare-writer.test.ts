@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { batchLinePrefix } from '../../src/build/request.js';
 import type { ShardWriter } from '../../src/build/shards.js';
 import { PrepareWriter } from '../../src/state/prepare-writer.js';
-import { RunState } from '../../src/state/run-state.js';
+import { RunState, requestText } from '../../src/state/run-state.js';
 
 const keyOf = (n: number) => createHash('sha256').update(`text ${n}`).digest().subarray(0, 16);
 /** The key as prepare hands it over: a binary string. */
@@ -74,13 +74,19 @@ describe('PrepareWriter (shard files and run-state writes on a worker thread)', 
       expect(ids).toEqual(Array.from({ length: 20_001 }, (_, n) => n + 1));
       expect(closed).toEqual([1, 2]);
       expect(state.db.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(20_001);
-      expect(state.db.prepare('SELECT custom_id, row, text, input_tokens, shard FROM requests WHERE id = 12001').get()).toEqual({
+      const stored = state.db.prepare('SELECT custom_id, row, text, input_tokens, shard FROM requests WHERE id = 12001').get() as {
+        text: Buffer;
+      };
+      expect({ ...stored, text: requestText(stored.text) }).toEqual({
         custom_id: 'r12000.c0.ko.k0',
         row: 12000,
         text: 'text 12000 «é» "q"\n',
         input_tokens: 12010,
         shard: 2,
       });
+      // Stored as the line has it: the JSON literal's bytes, not decoded on the writer thread.
+      expect(stored.text).toEqual(Buffer.from(JSON.stringify(request(12000).text)));
+      expect(state.requestByCustomId('r12000.c0.ko.k0')?.text).toBe(request(12000).text);
       // A text that is not its line's content (a user template) is sent along; the custom_id still comes from the line.
       expect(state.db.prepare('SELECT custom_id, text FROM requests WHERE id = 12346').get()).toEqual({
         custom_id: 'r12345.c0.ko.k0',
