@@ -79,7 +79,10 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
     for (const file of files) {
       // A block of lines per 64 KB read (one decode, one await), not a readline event per line.
       for await (const block of readLineBlocks(file)) {
-        for (const text of block.lines) if (!isBlank(text)) recordLine(context, shard, text, summary);
+        for (let index = 0; index < block.count; index++) {
+          const text = block.line(index);
+          if (!isBlank(text)) recordLine(context, shard, text, summary);
+        }
       }
     }
     const unanswered =

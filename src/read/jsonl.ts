@@ -41,8 +41,8 @@ export async function* readJsonlRecords(path: string): AsyncGenerator<SourceReco
   let index = 0;
   try {
     for await (const block of readLineBlocks(path)) {
-      for (let offset = 0; offset < block.lines.length; offset++) {
-        let text = block.lines[offset]!;
+      for (let offset = 0; offset < block.count; offset++) {
+        let text = block.line(offset);
         const line = block.first + offset;
         if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         if (isBlank(text)) continue;

@@ -4,11 +4,13 @@
  * buffer, see `block-io.ts`) is cut after its last
  * `\n` (a byte that never occurs inside a multi-byte UTF-8 character) and
  * split at its `\n` bytes, so there is one await per block instead of per
- * line. Each line is decoded on its own: an ASCII line becomes a compact
- * one-byte string (decoding a whole block turns every line two-byte as soon
- * as one of them holds a non-ASCII character, ~5-10x slower to decode and
- * parse), and no line keeps its block alive as a sliced string. The file is only read as fast as blocks are consumed,
- * so memory stays bounded by a chunk plus one partial line.
+ * line. Each line is decoded on its own, when it is asked for: an ASCII line
+ * becomes a compact one-byte string (decoding a whole block turns every line
+ * two-byte as soon as one of them holds a non-ASCII character, ~5-10x slower
+ * to decode and parse), no line keeps its block alive as a sliced string, and
+ * a block's ~400 strings are never alive at once (they would outlive a young
+ * GC and leave garbage in the old generation). The file is only read as fast
+ * as blocks are consumed, so memory stays bounded by a chunk plus one partial line.
  */
 import { readBlocks } from '../block-io.js';
 
@@ -17,23 +19,39 @@ export interface NumberedLine {
   text: string;
 }
 
-export interface LineBlock {
-  /** The number of `lines[0]`. */
-  first: number;
-  lines: string[];
+/**
+ * The lines of one read chunk. Its bytes are the reader's reused buffer:
+ * `line()` is valid until the generator is resumed.
+ */
+export class LineBlock {
+  constructor(
+    /** The number of line 0. */
+    readonly first: number,
+    private readonly bytes: Buffer,
+    /** Start and end (without the `\n` and a trailing `\r`) of each line. */
+    private readonly bounds: number[],
+  ) {}
+
+  get count(): number {
+    return this.bounds.length / 2;
+  }
+
+  line(index: number): string {
+    return this.bytes.toString('utf8', this.bounds[index * 2], this.bounds[index * 2 + 1]);
+  }
 }
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 
-/** Like `bytes.toString().split('\n')` with one trailing `\r` dropped from each line. */
-function splitLines(bytes: Buffer): string[] {
-  const lines: string[] = [];
+/** Where `bytes.toString().split('\n')` would cut, with one trailing `\r` dropped from each line. */
+function lineBounds(bytes: Buffer): number[] {
+  const bounds: number[] = [];
   for (let start = 0; ; ) {
     const end = bytes.indexOf(NEWLINE, start);
     const stop = end === -1 ? bytes.length : end;
-    lines.push(bytes.toString('utf8', start, stop > start && bytes[stop - 1] === CARRIAGE_RETURN ? stop - 1 : stop));
-    if (end === -1) return lines;
+    bounds.push(start, stop > start && bytes[stop - 1] === CARRIAGE_RETURN ? stop - 1 : stop);
+    if (end === -1) return bounds;
     start = end + 1;
   }
 }
@@ -49,19 +67,20 @@ export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
       continue;
     }
     const head = carry.length === 0 ? chunk.subarray(0, last) : Buffer.concat([...carry, chunk.subarray(0, last)]);
-    const lines = splitLines(head);
+    const block = new LineBlock(number, head, lineBounds(head));
     carry = last + 1 < chunk.length ? [Buffer.from(chunk.subarray(last + 1))] : [];
-    yield { first: number, lines };
-    number += lines.length;
+    yield block;
+    number += block.count;
   }
   if (carry.length > 0) {
-    yield { first: number, lines: splitLines(Buffer.concat(carry)) };
+    const rest = Buffer.concat(carry);
+    yield new LineBlock(number, rest, lineBounds(rest));
   }
 }
 
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
   for await (const block of readLineBlocks(path)) {
-    for (let index = 0; index < block.lines.length; index++) yield { number: block.first + index, text: block.lines[index] as string };
+    for (let index = 0; index < block.count; index++) yield { number: block.first + index, text: block.line(index) };
   }
 }
 

@@ -85,7 +85,8 @@ export async function processBatch(job: ProcessJob): Promise<{ counts: ProcessCo
   };
 
   scan: for await (const block of readLineBlocks(job.inputPath)) {
-    for (const text of block.lines) {
+    for (let index = 0; index < block.count; index++) {
+      const text = block.line(index);
       if (isBlank(text)) continue;
       const request = JSON.parse(text) as InputRequest;
       const halted = job.signal.aborted || job.shouldStop() || (job.stopAfter !== undefined && started >= job.stopAfter);

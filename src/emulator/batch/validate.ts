@@ -71,9 +71,9 @@ export async function validateInput(path: string, bytes: number, endpoint: strin
   let model: string | undefined;
   let estimatedTokens = 0;
   scan: for await (const block of readLineBlocks(path)) {
-    for (let index = 0; index < block.lines.length; index++) {
+    for (let index = 0; index < block.count; index++) {
       const number = block.first + index;
-      const text = block.lines[index] as string;
+      const text = block.line(index);
       if (isBlank(text)) continue;
       total += 1;
       if (total > limits.maxRequestsPerFile) {
