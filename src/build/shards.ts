@@ -48,7 +48,7 @@ export function shardFileName(shardNumber: number): string {
 
 /**
  * A batch line given as parts: the memoised head is copied as bytes, never
- * re-encoded, and where the translated text sits is recorded (see LineMarks).
+ * re-encoded, and where the text to translate sits is recorded (ShardSink's `marks`).
  */
 export interface LineParts {
   /** ASCII text before `head` (the custom_id prefix). */
@@ -97,7 +97,10 @@ export class FileShardSink implements ShardSink {
   constructor(private readonly onClosed: (shard: ShardFile) => void) {}
 
   write(shard: ShardTarget, buffer: Buffer, used: number): Buffer {
-    if (this.open?.number !== shard.number) this.open = { number: shard.number, fd: openSync(shard.path, 'w'), hash: createHash('sha256') };
+    if (this.open?.number !== shard.number) {
+      this.release();
+      this.open = { number: shard.number, fd: openSync(shard.path, 'w'), hash: createHash('sha256') };
+    }
     const bytes = buffer.subarray(0, used);
     this.open.hash.update(bytes);
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.open.fd, bytes, offset);
@@ -110,6 +113,12 @@ export class FileShardSink implements ShardSink {
     this.open = null;
     if (open) closeSync(open.fd);
     this.onClosed({ ...shard, sha256: (open?.hash ?? createHash('sha256')).digest('hex') });
+  }
+
+  /** Closes the open file, if any, without reporting it (prepare failed; its shards are removed). */
+  release(): void {
+    if (this.open) closeSync(this.open.fd);
+    this.open = null;
   }
 }
 
@@ -128,7 +137,7 @@ export class ShardWriter {
   private buffer: Buffer = Buffer.allocUnsafeSlow(SHARD_BUFFER_BYTES);
   /** Bytes of `buffer` that belong to the current shard and are not written yet. */
   private used = 0;
-  /** LineMarks of the lines in `buffer`. */
+  /** ShardSink `marks` of the lines in `buffer`. */
   private marks: number[] = [];
 
   constructor(

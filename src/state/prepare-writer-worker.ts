@@ -4,10 +4,9 @@
  * transaction per batch, and acknowledges each commit (handing the shard
  * buffers back).
  */
-import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { customIdAt } from '../build/request.js';
+import { FileShardSink, type ShardFile } from '../build/shards.js';
 import { errorToMessage, ownWorkerData } from '../worker-thread.js';
 import {
   type PrepareBatch,
@@ -26,8 +25,9 @@ const post = (message: WriterReply, transfer: ArrayBuffer[] = []): void => port.
 
 const { runDir } = ownWorkerData<PrepareWorkerData>(workerData);
 let writer: ReturnType<typeof openWriter> | undefined;
-/** The shard file being written (prepare writes one at a time). */
-let openShard: { number: number; fd: number; hash: Hash } | null = null;
+/** Shards closed by the batch being applied (the sink reports them with their sha256). */
+let closed: ShardFile[] = [];
+const shardFiles = new FileShardSink((shard) => closed.push(shard));
 
 function openWriter() {
   const state = RunState.open(runDir);
@@ -54,36 +54,19 @@ interface LineRef {
   contentEnd: number;
 }
 
-function writeShardBytes(shard: { number: number; path: string }, bytes: Buffer): void {
-  if (openShard?.number !== shard.number) {
-    closeShardFile();
-    openShard = { number: shard.number, fd: openSync(shard.path, 'w'), hash: createHash('sha256') };
-  }
-  openShard.hash.update(bytes);
-  for (let offset = 0; offset < bytes.length; ) offset += writeSync(openShard.fd, bytes, offset);
-}
-
-/** Closes the open shard file; returns its sha256. */
-function closeShardFile(): string {
-  const shard = openShard;
-  openShard = null;
-  if (shard) closeSync(shard.fd);
-  return (shard?.hash ?? createHash('sha256')).digest('hex');
-}
-
 function apply(batch: PrepareBatch): ArrayBuffer[] {
   writer ??= openWriter();
   const { state, insertRequest, insertCached, insertUnit } = writer;
   const lines: LineRef[] = [];
-  const closed: { number: number; path: string; lines: number; bytes: number; inputTokens: number; sha256: string }[] = [];
   const buffers: ArrayBuffer[] = [];
+  closed = [];
   for (const event of batch.shardEvents) {
     if (event.kind === 'close') {
-      closed.push({ ...event.shard, sha256: closeShardFile() });
+      shardFiles.close(event.shard);
       continue;
     }
     const bytes = asBuffer(event.bytes);
-    writeShardBytes(event.shard, bytes);
+    shardFiles.write(event.shard, bytes, bytes.length);
     buffers.push(event.bytes.buffer);
     const marks = event.marks;
     for (let at = 0; at < marks.length; at += 3) {
@@ -130,7 +113,7 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
 }
 
 function close(): void {
-  closeShardFile();
+  shardFiles.release();
   writer?.state.close();
   writer = undefined;
 }

@@ -1,13 +1,16 @@
 /**
- * prepare's writes to the run state, made by a worker thread: the main thread
- * reads, splits and builds while SQLite inserts the requests, units and
- * shards on the other core (they were half of prepare's time on one).
+ * prepare's writes, made by a worker thread: the main thread reads, splits,
+ * builds and encodes shard lines while the worker writes and hashes the shard
+ * files and inserts the requests, units and shards into the run state on the
+ * other core (they were half of prepare's time on one).
  *
  * Records are sent in batches, each committed as one transaction and
- * acknowledged. Request ids are assigned here, so units can point at their
- * request before it is written. What the main thread must read back — a
- * request's key, for dedupe — is kept here until its batch is committed, and
- * read from the state after; the number of batches in flight is bounded.
+ * acknowledged, with the shard bytes of their lines: a queued request's
+ * custom_id and text are read from its line there, not sent again. Request
+ * ids are assigned here, so units can point at their request before it is
+ * written. What the main thread must read back — a request's key, for dedupe
+ * — is kept here until its batch is committed, and read from the state after;
+ * the number of batches in flight (and of shard buffers) is bounded.
  */
 import type { Worker } from 'node:worker_threads';
 import { SHARD_BUFFER_BYTES, type ShardLimits, type ShardSink, type ShardTarget, type ShardTotals, ShardWriter } from '../build/shards.js';
