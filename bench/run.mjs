@@ -20,8 +20,9 @@ export const SECTIONS = ['scale', 'cost', 'sync-throughput', 'token-schedule'];
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 
-const usage = `usage: node bench/run.mjs [--rows N] [--only SECTION[,SECTION…]] [--keep]
+const usage = `usage: node bench/run.mjs [--rows N] [--repeat N] [--only SECTION[,SECTION…]] [--keep]
   --rows N     dataset size for the sections that generate data (default: each section's own; scale: 200000)
+  --repeat N   scale: run the plain loop, naive and transbatch prepares N times, alternating, and report the medians (default 1)
   --only LIST  run only these sections (comma-separated or repeated): ${SECTIONS.join(', ')}
   --keep       keep the work dirs (scale: shards, run dir, outputs, in $BENCH_WORK_DIR or the OS temp dir)`;
 
@@ -31,6 +32,7 @@ function options() {
     parsed = parseArgs({
       options: {
         rows: { type: 'string' },
+        repeat: { type: 'string', default: '1' },
         only: { type: 'string', multiple: true },
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -50,6 +52,11 @@ function options() {
     console.error(`--rows must be a positive integer, not ${values.rows}\n${usage}`);
     process.exit(1);
   }
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat <= 0) {
+    console.error(`--repeat must be a positive integer, not ${values.repeat}\n${usage}`);
+    process.exit(1);
+  }
   const only = values.only
     ?.flatMap((v) => v.split(','))
     .map((v) => v.trim())
@@ -59,12 +66,12 @@ function options() {
     console.error(`unknown section(s): ${unknown.join(', ')}\n${usage}`);
     process.exit(1);
   }
-  return { rows, keep: values.keep, only };
+  return { rows, repeat, keep: values.keep, only };
 }
 
 async function main() {
-  const { rows, keep, only } = options();
-  const sectionOptions = { keep, root, ...(rows === undefined ? {} : { rows }) };
+  const { rows, repeat, keep, only } = options();
+  const sectionOptions = { keep, root, repeat, ...(rows === undefined ? {} : { rows }) };
   const summary = [];
   for (const name of SECTIONS) {
     if (only && !only.includes(name)) continue;

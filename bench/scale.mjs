@@ -18,8 +18,8 @@
  * transbatch runs on the embedded emulator with the echo engine, so its output
  * must equal the input record for record: any difference is a wrong result.
  *
- *   node bench/scale.mjs [--rows 200000] [--keep]    (after npm run build)
- *   export async function run({rows, keep}) → {ok, table}
+ *   node bench/scale.mjs [--rows 200000] [--repeat 1] [--keep]    (after npm run build)
+ *   export async function run({rows, repeat, keep}) → {ok, table}
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -251,9 +251,11 @@ function markdownTable(header, rows, align) {
   return lines.join('\n');
 }
 
-/** @param {{rows?: number, keep?: boolean}} options */
-export async function run({ rows = 200_000, keep = false } = {}) {
+/** @param {{rows?: number, keep?: boolean, repeat?: number}} options */
+export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   rows = Number(rows);
+  repeat = Number(repeat);
+  if (!Number.isInteger(repeat) || repeat <= 0) throw new Error(`--repeat must be a positive integer, not ${repeat}`);
   if (!Number.isInteger(rows) || rows <= 0) throw new Error(`--rows must be a positive integer, not ${rows}`);
   if (!existsSync(cli)) return { ok: false, table: `${cli} is missing: run \`npm run build\` first (npm run bench does).` };
   mkdirSync(dataDir, { recursive: true });
@@ -304,18 +306,48 @@ export async function run({ rows = 200_000, keep = false } = {}) {
   let shardCheck = 'not run';
   let build = '';
   try {
-    // Naive baseline.
     const naiveDir = join(work, 'naive');
     mkdirSync(naiveDir);
     const req = join(naiveDir, 'requests.jsonl');
     const res = join(naiveDir, 'results.jsonl');
     const merged = join(naiveDir, 'merged.jsonl');
-    // The machine's floor (read, parse, stringify, write), to compare the baselines with issue #7's reference machine.
     const copy = join(naiveDir, 'copy.jsonl');
-    const pl = await stage('plain loop (parse + stringify)', [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
-    if (expectExit('plain loop (parse + stringify)', pl)) rmSync(copy, { force: true });
-    const np = await stage('naive prepare', [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
-    if (expectExit('naive prepare', np)) {
+    const cfg = pipelineConfig(work, input);
+    const snapshot = snapshotCli(work);
+    const cli = snapshot.cli;
+    build = snapshot.build;
+    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
+    const output = join(work, 'out', 'alpaca.ko.jsonl');
+    const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
+
+    // The prepares side by side: the machine's floor (read, parse, stringify, write), the naive script, transbatch,
+    // one after the other, `repeat` times; each figure is the median run (the machine's speed drifts over minutes).
+    const rounds = { plain: [], naive: [], ours: [] };
+    for (let round = 1; round <= repeat; round++) {
+      const suffix = repeat > 1 ? ` (${round}/${repeat})` : '';
+      const pl = await stage(`plain loop${suffix}`, [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
+      if (expectExit('plain loop (parse + stringify)', pl)) rounds.plain.push(pl);
+      rmSync(copy, { force: true });
+      const np = await stage(`naive prepare${suffix}`, [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
+      if (expectExit('naive prepare', np)) rounds.naive.push(np);
+      if (round < repeat) rmSync(req, { force: true });
+      rmSync(join(work, 'run'), { recursive: true, force: true });
+      const tp = await stage(`transbatch prepare${suffix}`, [node, cli, 'prepare', cfg, '--json'], env);
+      if (expectExit('transbatch prepare', tp)) rounds.ours.push(tp);
+    }
+    const median = (results) => results.toSorted((a, b) => a.seconds - b.seconds)[Math.floor((results.length - 1) / 2)];
+    for (const [name, results] of [
+      ['plain loop (parse + stringify)', rounds.plain],
+      ['naive prepare', rounds.naive],
+      ['transbatch prepare', rounds.ours],
+    ]) {
+      if (results.length > 0) stages[name] = median(results);
+    }
+    // The run dir and the naive requests are those of the last round.
+    const np = rounds.naive.at(-1);
+    const tp = rounds.ours.length === repeat ? rounds.ours.at(-1) : undefined;
+
+    if (np) {
       naiveRequests = JSON.parse(np.stdout.trim().split('\n').pop()).requests;
       log('naive results: generate.mjs --results-from (not timed)');
       await generateResults({ requests: req, out: res });
@@ -327,16 +359,7 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     }
     if (!keep) rmSync(naiveDir, { recursive: true, force: true });
 
-    // transbatch, one child process per stage.
-    const cfg = pipelineConfig(work, input);
-    const snapshot = snapshotCli(work);
-    const cli = snapshot.cli;
-    build = snapshot.build;
-    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
-    const output = join(work, 'out', 'alpaca.ko.jsonl');
-    const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
-    const tp = await stage('transbatch prepare', [node, cli, 'prepare', cfg, '--json'], env);
-    if (expectExit('transbatch prepare', tp)) {
+    if (tp) {
       try {
         const summary = JSON.parse(tp.stdout);
         requests = summary.requests;
@@ -483,7 +506,8 @@ export async function run({ rows = 200_000, keep = false } = {}) {
     `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests; ` +
     `echo engine, cache off; ${build}. Parquet input ${(parquetBytes / MiB).toFixed(1)} MB (${parquetInput.replace(`${root}/`, '')}, ` +
     `row groups of ${fmt.int(PARQUET_ROW_GROUP_ROWS)}), shards ${shardCheck}. ` +
-    "MB = 2^20 bytes; MB/s = that stage's input file bytes / wall seconds; peak RSS from the OS for each child process.";
+    "MB = 2^20 bytes; MB/s = that stage's input file bytes / wall seconds; peak RSS from the OS for each child process." +
+    (repeat > 1 ? ` Plain loop, naive and transbatch prepare: the median of ${repeat} alternated runs (by wall time).` : '');
   const pq = stages['transbatch prepare (Parquet in)'];
   const jp = stages['transbatch prepare'];
   if (pq?.exitCode === 0 && jp?.exitCode === 0) {
@@ -510,8 +534,14 @@ export async function run({ rows = 200_000, keep = false } = {}) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, keep: { type: 'boolean', default: false } } });
-  const result = await run({ rows: Number(values.rows), keep: values.keep });
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '200000' },
+      repeat: { type: 'string', default: '1' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const result = await run({ rows: Number(values.rows), repeat: Number(values.repeat), keep: values.keep });
   console.log(result.table);
   process.exitCode = result.ok ? 0 : 1;
 }
