@@ -13,12 +13,20 @@ function fixture(maxSlots?: number) {
     find: (key) => spilled.get(key),
     insert: (key, id) => void spilled.set(key, id),
   };
-  const index = new RequestIndex((id) => keys.get(id), overflow, maxSlots === undefined ? {} : { maxSlots });
+  const reads = { count: 0 };
+  const index = new RequestIndex(
+    (id) => {
+      reads.count++;
+      return keys.get(id);
+    },
+    overflow,
+    maxSlots === undefined ? {} : { maxSlots },
+  );
   const add = (key: string, id: number) => {
     keys.set(id, key);
     index.remember(key, id);
   };
-  return { index, add, spilled };
+  return { index, add, spilled, reads };
 }
 
 describe('RequestIndex (dedupe keys in memory)', () => {
@@ -47,5 +55,22 @@ describe('RequestIndex (dedupe keys in memory)', () => {
     expect(spilled.size).toBe(60_000 - Math.floor((1 << 16) * 0.7));
     for (let id = 1; id <= 60_000; id += 101) expect(index.find(keyOf(`text ${id}`))).toBe(id);
     expect(index.find(keyOf('never seen'))).toBeUndefined();
+  });
+
+  it('reads a key back for about one probe in 256 (the tag), not for every lookup', () => {
+    const { index, add, reads } = fixture();
+    for (let id = 1; id <= 40_000; id++) add(keyOf(`text ${id}`), id);
+    reads.count = 0;
+    for (let n = 0; n < 100_000; n++) expect(index.find(keyOf(`other ${n}`))).toBeUndefined();
+    expect(reads.count).toBeLessThan(100_000 * 0.05);
+  });
+
+  it('keeps an id past 24 bits in the overflow table', () => {
+    const { index, add, spilled } = fixture();
+    add(keyOf('small id'), 7);
+    add(keyOf('large id'), 2 ** 24);
+    expect(spilled.size).toBe(1);
+    expect(index.find(keyOf('large id'))).toBe(2 ** 24);
+    expect(index.find(keyOf('small id'))).toBe(7);
   });
 });
