@@ -20,6 +20,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const GNU_TIME = '/usr/bin/time';
 
+/**
+ * How the CLI's bin runs `script`: node with the flags of its shebang
+ * (`#!/usr/bin/env -S node --flag`), so the bench measures what users run.
+ */
+export function cliCommand(script) {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0];
+  const flags = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(first)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
+  return [process.execPath, ...flags, script];
+}
+
 /** True when /usr/bin/time exists and is GNU time (accepts -f and -o). */
 let gnuTime;
 export function hasGnuTime() {

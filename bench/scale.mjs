@@ -43,7 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { generate, generateResults, PARQUET_ROW_GROUP_ROWS, toParquet } from './generate.mjs';
-import { measure } from './measure.mjs';
+import { cliCommand, measure } from './measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -336,7 +336,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       rmSync(copy, { force: true });
       const np = await stage(`naive prepare${suffix}`, [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
       if (expectExit('naive prepare', np)) rounds.naive.push(np);
-      const tp = await stage(`transbatch prepare${suffix}`, [node, cli, 'prepare', cfg, '--json'], env);
+      const tp = await stage(`transbatch prepare${suffix}`, [...cliCommand(cli), 'prepare', cfg, '--json'], env);
       if (expectExit('transbatch prepare', tp)) rounds.ours.push(tp);
     }
     const median = (results) => results.toSorted((a, b) => a.seconds - b.seconds)[Math.floor((results.length - 1) / 2)];
@@ -378,7 +378,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
         runDir: 'run-parquet',
         outDir: 'out-parquet',
       });
-      const pp = await stage('transbatch prepare (Parquet in)', [node, cli, 'prepare', parquetCfg, '--json'], env);
+      const pp = await stage('transbatch prepare (Parquet in)', [...cliCommand(cli), 'prepare', parquetCfg, '--json'], env);
       if (expectExit('transbatch prepare (Parquet in)', pp)) {
         let summary;
         try {
@@ -417,14 +417,14 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
           if (read.rows !== rows) failures.push(`${name}: ${read.rows} rows, not ${rows}`);
         }
       }
-      const tr = await stage('transbatch run', [node, cli, 'run', cfg, '--quiet'], env);
+      const tr = await stage('transbatch run', [...cliCommand(cli), 'run', cfg, '--quiet'], env);
       if (expectExit('transbatch run', tr) && existsSync(output)) {
         log('checking the run output against the input (echo engine: must be identical)');
         const difference = await compareRecords(input, output);
         if (difference) failures.push(`transbatch run output differs from the input: ${difference}`);
         if (existsSync(rejects) && statSync(rejects).size > 0) failures.push(`transbatch run rejected rows: ${rejects} is not empty`);
         const before = await sha256(output);
-        const tm = await stage('transbatch merge', [node, cli, 'merge', cfg, '--quiet'], env);
+        const tm = await stage('transbatch merge', [...cliCommand(cli), 'merge', cfg, '--quiet'], env);
         if (expectExit('transbatch merge', tm)) {
           const after = existsSync(output) ? await sha256(output) : null;
           if (after !== before) {

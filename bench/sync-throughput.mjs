@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { measure } from './measure.mjs';
+import { cliCommand, measure } from './measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (message) => process.stderr.write(`[sync-throughput] ${message}\n`);
@@ -92,7 +92,7 @@ export async function run(options = {}) {
     log(`${requests} requests, concurrency ${concurrency}, ${latencyMs} ms per call`);
     const load = loadavg()[0];
     const emulatorCpu = process.cpuUsage();
-    const result = await measure([process.execPath, cli, 'run', config, '--quiet'], { env });
+    const result = await measure([...cliCommand(cli), 'run', config, '--quiet'], { env });
     const emulatorCpuSeconds = (() => {
       const used = process.cpuUsage(emulatorCpu);
       return (used.user + used.system) / 1e6;

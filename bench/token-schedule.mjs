@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { measure } from './measure.mjs';
+import { cliCommand, measure } from './measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (message) => process.stderr.write(`[token-schedule] ${message}\n`);
@@ -100,7 +100,7 @@ export async function run(options = {}) {
     // Size the job to ≈ 5 × L tokens from transbatch's own estimate of a probe.
     const probeRows = 100;
     writeConfig(probeRows);
-    const probe = await measure([process.execPath, cli, 'estimate', config, '--json'], { env });
+    const probe = await measure([...cliCommand(cli), 'estimate', config, '--json'], { env });
     if (probe.exitCode !== 0) return { ok: false, table: `transbatch estimate exited ${probe.exitCode}:\n${probe.stderr}` };
     const perRow = JSON.parse(probe.stdout).inputTokens / probeRows;
     const rows = Math.round((5 * limit) / perRow);
@@ -109,7 +109,7 @@ export async function run(options = {}) {
 
     log(`L = ${limit} tokens, ${rows} rows (~${Math.round(perRow)} tokens each), ${perRequestMs} ms per request`);
     const load = loadavg()[0];
-    const result = await measure([process.execPath, cli, 'run', config, '--quiet'], { env });
+    const result = await measure([...cliCommand(cli), 'run', config, '--quiet'], { env });
     if (result.exitCode !== 0) return { ok: false, table: `transbatch run exited ${result.exitCode}:\n${result.stderr}` };
 
     const input = readFileSync(join(work, 'data.jsonl'), 'utf8');
