@@ -17,6 +17,7 @@ import {
   type WriterReply,
   type WriterRequest,
 } from './prepare-writer.js';
+import { BatchInsert } from './batch-insert.js';
 import { RunState } from './run-state.js';
 
 if (!parentPort) throw new Error('prepare writer: not started as a worker thread');
@@ -36,11 +37,9 @@ function openWriter() {
   db.pragma('cache_size = -2048');
   return {
     state,
-    insertRequest: db.prepare(
-      'INSERT INTO requests (id, custom_id, hash, row, text, input_tokens, expected_output_tokens, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    insertRequest: new BatchInsert(db, 'requests (id, custom_id, hash, row, text, input_tokens, expected_output_tokens, shard)', 8),
     insertCached: db.prepare("INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'cache', ?, ?)"),
-    insertUnit: db.prepare('INSERT INTO units (row, cell, lang, chunk, request_id, pack_key) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertUnit: new BatchInsert(db, 'units (row, cell, lang, chunk, request_id, pack_key)', 6),
   };
 }
 
@@ -97,15 +96,17 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
         text = extra?.kind === 'text' ? extra.text : ref.bytes.subarray(ref.contentStart, ref.contentEnd);
       }
       const key = keys.subarray(index * 16, index * 16 + 16);
-      insertRequest.run(id, customId, key, requests[at + 1], text, requests[at + 2], requests[at + 3], shard);
+      insertRequest.add(id, customId, key, requests[at + 1]!, text, requests[at + 2]!, requests[at + 3]!, shard);
       if (extra?.kind === 'cached') insertCached.run(id, extra.content, extra.finishReason);
     }
     const packKeys = new Map(batch.packKeys);
     for (let index = 0; index * UNIT_FIELDS < units.length; index++) {
       const at = index * UNIT_FIELDS;
       const lang = batch.languages[units[at + 2]!];
-      insertUnit.run(units[at], units[at + 1], lang, units[at + 3], units[at + 4], packKeys.get(index) ?? null);
+      insertUnit.add(units[at]!, units[at + 1]!, lang!, units[at + 3]!, units[at + 4]!, packKeys.get(index) ?? null);
     }
+    insertRequest.flush();
+    insertUnit.flush();
     for (const shard of closed) state.insertShard({ ...shard, attempt: 1 });
     for (const [index, id] of batch.overflowIds.entries()) state.keyOverflow.insert(overflowKeys.subarray(index * 16, index * 16 + 16), id);
   });
