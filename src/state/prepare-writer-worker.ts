@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { customIdAt } from '../build/request.js';
 import { FileShardSink, type ShardFile } from '../build/shards.js';
 import { errorToMessage, ownWorkerData } from '../worker-thread.js';
+import { BatchInsert } from './batch-insert.js';
 import {
   type PrepareBatch,
   type PrepareWorkerData,
@@ -17,7 +18,6 @@ import {
   type WriterReply,
   type WriterRequest,
 } from './prepare-writer.js';
-import { BatchInsert } from './batch-insert.js';
 import { RunState } from './run-state.js';
 
 if (!parentPort) throw new Error('prepare writer: not started as a worker thread');

@@ -14,7 +14,11 @@ function rowsAfterInserting(count: number, flush: boolean): unknown[] {
 }
 
 const expected = (count: number) =>
-  Array.from({ length: count }, (_, i) => ({ id: i, name: i % 7 === 0 ? null : `n${i}`, data: (i % 256).toString(16).toUpperCase().padStart(2, '0') }));
+  Array.from({ length: count }, (_, i) => ({
+    id: i,
+    name: i % 7 === 0 ? null : `n${i}`,
+    data: (i % 256).toString(16).toUpperCase().padStart(2, '0'),
+  }));
 
 describe('BatchInsert', () => {
   it.each([0, 1, 49, 50, 51, 100, 123])('writes all %i rows, in order, by flush', (count) => {
