@@ -44,7 +44,9 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
 
   for (;;) {
     if (options.signal.aborted) return 'pending';
-    await submitReady(submit, config, state.shards(), options.progress);
+    // One shard a pass, so finished batches are collected between uploads (the provider works on
+    // the others meanwhile) rather than after the last one; --no-wait submits them all at once.
+    const moreToSubmit = await submitReady(submit, config, state.shards(), options.progress, options.noWait ? Infinity : 1);
     if (options.noWait) return state.shards().some(isOpen) ? 'pending' : 'finished';
 
     let changed = false;
@@ -83,7 +85,7 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
       }
       return 'finished';
     }
-    if (!changed) await sleep(nextWakeMs(shards, options.pollIntervalMs), options.signal);
+    if (!changed && !moreToSubmit) await sleep(nextWakeMs(shards, options.pollIntervalMs), options.signal);
   }
 }
 
@@ -100,18 +102,27 @@ function isOpen(shard: ShardRow): boolean {
   return shard.status !== 'collected';
 }
 
-async function submitReady(context: SubmitContext, config: PipelineConfig, shards: ShardRow[], progress: ProgressReporter): Promise<void> {
+/** Submits up to `limit` ready shards; true if another one was ready when it stopped. */
+async function submitReady(
+  context: SubmitContext,
+  config: PipelineConfig,
+  shards: ShardRow[],
+  progress: ProgressReporter,
+  limit: number,
+): Promise<boolean> {
   const inFlight = shards.filter((s) => s.status === 'submitted');
   let slots = config.batch.max_in_flight - inFlight.length;
   let tokensInFlight = inFlight.reduce((sum, s) => sum + s.input_tokens, 0);
   const budget = config.batch.max_enqueued_tokens ?? Number.POSITIVE_INFINITY;
   const now = Date.now() / 1000;
+  let submitted = 0;
   for (const shard of shards) {
-    if (slots <= 0) return;
+    if (slots <= 0) return false;
     if (shard.status !== 'built' && shard.status !== 'uploaded') continue;
     if (shard.not_before > now) continue;
     // A shard alone over the budget still goes when nothing else is in flight.
-    if (tokensInFlight > 0 && tokensInFlight + shard.input_tokens > budget) return;
+    if (tokensInFlight > 0 && tokensInFlight + shard.input_tokens > budget) return false;
+    if (submitted === limit) return true;
     if (shard.status === 'built') {
       await uploadShard(context, shard);
       reportStage(progress, 'upload', context.state.shards());
@@ -119,7 +130,9 @@ async function submitReady(context: SubmitContext, config: PipelineConfig, shard
     await createShardBatch(context, context.state.shard(shard.number));
     slots--;
     tokensInFlight += shard.input_tokens;
+    submitted++;
   }
+  return false;
 }
 
 function nextWakeMs(shards: ShardRow[], pollIntervalMs: number): number {
