@@ -10,11 +10,12 @@ import type { Batch } from 'openai/resources/batches';
 import { TransbatchError } from '../errors.js';
 import { isBlank, readLineBlocks } from '../read/lines.js';
 import { parseCustomId } from '../split/custom-id.js';
-import type { RunState } from '../state/run-state.js';
+import type { OutcomeWriter, RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';
 import { type ClassifyContext, classifyLine, parseOutputLine, settleVerdict } from './classify.js';
 import { downloadFile, hasFile } from './download.js';
 import type { PackFallback } from './pack-fallback.js';
+import { ShardRequests } from './shard-requests.js';
 
 export interface CollectContext {
   client: OpenAI;
@@ -76,15 +77,17 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
 
   state.db.exec('BEGIN');
   try {
+    const recorder: LineRecorder = { requests: new ShardRequests(state, shard.number), outcomes: state.outcomeWriter() };
     for (const file of files) {
       // A block of lines per 64 KB read (one decode, one await), not a readline event per line.
       for await (const block of readLineBlocks(file)) {
         for (let index = 0; index < block.count; index++) {
           const text = block.line(index);
-          if (!isBlank(text)) recordLine(context, shard, text, summary);
+          if (!isBlank(text)) recordLine(context, recorder, shard, text, summary);
         }
       }
     }
+    recorder.outcomes.flush();
     const unanswered =
       batch.status === 'completed'
         ? { reason: 'missing', detail: 'in neither the output nor the error file' }
@@ -101,10 +104,16 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
   return summary;
 }
 
-function recordLine(context: CollectContext, shard: ShardRow, text: string, summary: CollectSummary): void {
+interface LineRecorder {
+  requests: ShardRequests;
+  outcomes: OutcomeWriter;
+}
+
+function recordLine(context: CollectContext, recorder: LineRecorder, shard: ShardRow, text: string, summary: CollectSummary): void {
   const { state } = context;
   const line = parseOutputLine(text);
-  const request = line ? state.requestByCustomId(line.custom_id) : undefined;
+  // A lookup reads outcomes: those recorded so far are written first.
+  const request = line ? recorder.requests.take(line.custom_id, () => recorder.outcomes.flush()) : undefined;
   // Unknown ids, answers for another shard and duplicates are logged, never applied.
   if (!line || !request || request.shard !== shard.number || request.status !== 'queued') {
     summary.ignored++;
@@ -116,10 +125,11 @@ function recordLine(context: CollectContext, shard: ShardRow, text: string, summ
   const verdict = classifyLine(line, { text: request.text, lang: parsed?.lang ?? '', packed }, context.classify);
   const outcome = settleVerdict(verdict, request.attempts, context.maxAttempts, 'batch', packed);
   if (outcome.kind === 'fallback') {
+    recorder.outcomes.flush();
     context.packFallback.apply(state, request.id, request.text, outcome.detail, outcome);
     summary.retry++;
     return;
   }
-  state.recordOutcome(request.id, outcome);
+  recorder.outcomes.add(request.id, outcome);
   summary[outcome.kind]++;
 }

@@ -15,11 +15,11 @@ export class BatchInsert {
   private readonly values: Value[];
   private used = 0;
 
-  /** `into`: `table (column, …)`; `columns`: how many. */
-  constructor(db: Database.Database, into: string, columns: number) {
+  /** `into`: `table (column, …)`; `columns`: how many; `upsert`: an `ON CONFLICT …` clause, if any. */
+  constructor(db: Database.Database, into: string, columns: number, upsert = '') {
     const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
-    this.many = db.prepare(`INSERT INTO ${into} VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => row).join(', ')}`);
-    this.one = db.prepare(`INSERT INTO ${into} VALUES ${row}`);
+    this.many = db.prepare(`INSERT INTO ${into} VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => row).join(', ')} ${upsert}`);
+    this.one = db.prepare(`INSERT INTO ${into} VALUES ${row} ${upsert}`);
     this.values = new Array<Value>(columns * ROWS_PER_STATEMENT);
   }
 
