@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliCommand } from './measure.mjs';
+import { cliCommand, cliEnv } from './measure.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
@@ -47,7 +47,7 @@ output: {path: "out/${name}.{lang}.jsonl"}
 }
 
 function cli_(args) {
-  const result = spawnSync(process.execPath, [...cliCommand(cli).slice(1), ...args], { env, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...cliCommand(cli).slice(1), ...args], { env: { ...env, ...cliEnv(cli) }, encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 2) throw new Error(`transbatch ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }

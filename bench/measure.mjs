@@ -20,14 +20,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const GNU_TIME = '/usr/bin/time';
 
-/**
- * How the CLI's bin runs `script`: node with the flags of its shebang
- * (`#!/usr/bin/env -S node --flag`), so the bench measures what users run.
- */
-export function cliCommand(script) {
+/** The environment and node flags of a script's shebang (`#!/usr/bin/env -S NAME=value node --flag`). */
+function shebangOf(script) {
   const first = readFileSync(script, 'utf8').split('\n', 1)[0];
-  const flags = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(first)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
-  return [process.execPath, ...flags, script];
+  const words = /^#!\/usr\/bin\/env\s+(?:-S\s+)?(.*)$/.exec(first)?.[1].trim().split(/\s+/) ?? ['node'];
+  const node = Math.max(words.indexOf('node'), 0);
+  return { env: Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2))), flags: words.slice(node + 1) };
+}
+
+/** How the CLI's bin runs `script`, so the bench measures what users run: node with the shebang's flags… */
+export function cliCommand(script) {
+  return [process.execPath, ...shebangOf(script).flags, script];
+}
+
+/** …and the shebang's environment variables, to add to the child's. */
+export function cliEnv(script) {
+  return shebangOf(script).env;
 }
 
 /** True when /usr/bin/time exists and is GNU time (accepts -f and -o). */

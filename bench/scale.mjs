@@ -43,7 +43,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { generate, generateResults, PARQUET_ROW_GROUP_ROWS, toParquet } from './generate.mjs';
-import { cliCommand, measure } from './measure.mjs';
+import { cliCommand, cliEnv, measure } from './measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -319,7 +319,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const snapshot = snapshotCli(work);
     const cli = snapshot.cli;
     build = snapshot.build;
-    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache') };
+    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache'), ...cliEnv(cli) };
     const output = join(work, 'out', 'alpaca.ko.jsonl');
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
 

@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { cliCommand, measure } from './measure.mjs';
+import { cliCommand, cliEnv, measure } from './measure.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (message) => process.stderr.write(`[token-schedule] ${message}\n`);
@@ -95,7 +95,7 @@ export async function run(options = {}) {
         ].join('\n'),
       );
     };
-    const env = { ...process.env, OPENAI_API_KEY: key, OPENAI_BASE_URL: '', TRANSBATCH_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' };
+    const env = { ...process.env, OPENAI_API_KEY: key, OPENAI_BASE_URL: '', TRANSBATCH_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1', ...cliEnv(cli) };
 
     // Size the job to ≈ 5 × L tokens from transbatch's own estimate of a probe.
     const probeRows = 100;
