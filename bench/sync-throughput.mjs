@@ -88,7 +88,14 @@ export async function run(options = {}) {
         '',
       ].join('\n'),
     );
-    const env = { ...process.env, OPENAI_API_KEY: key, OPENAI_BASE_URL: '', TRANSBATCH_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1', ...cliEnv(cli) };
+    const env = {
+      ...process.env,
+      OPENAI_API_KEY: key,
+      OPENAI_BASE_URL: '',
+      TRANSBATCH_CACHE_DIR: join(work, 'cache'),
+      NO_COLOR: '1',
+      ...cliEnv(cli),
+    };
     log(`${requests} requests, concurrency ${concurrency}, ${latencyMs} ms per call`);
     const load = loadavg()[0];
     const emulatorCpu = process.cpuUsage();
