@@ -40,8 +40,6 @@ export interface ShardFile {
   bytes: number;
   inputTokens: number;
   sha256: string;
-  /** What `uploads.complete` sends, so the server checks the bytes it assembled against those written here. */
-  md5: string;
 }
 
 export function shardFileName(shardNumber: number): string {
@@ -68,7 +66,7 @@ export interface ShardTarget {
   path: string;
 }
 
-export type ShardTotals = Omit<ShardFile, 'sha256' | 'md5'>;
+export type ShardTotals = Omit<ShardFile, 'sha256'>;
 
 /**
  * Where a ShardWriter's bytes go. The writer cuts shards and fills a buffer;
@@ -94,18 +92,17 @@ export const SHARD_BUFFER_BYTES = 1024 * 1024;
  * the page cache costs less than the promise and stream machinery around it.
  */
 export class FileShardSink implements ShardSink {
-  private open: { number: number; fd: number; sha256: Hash; md5: Hash } | null = null;
+  private open: { number: number; fd: number; hash: Hash } | null = null;
 
   constructor(private readonly onClosed: (shard: ShardFile) => void) {}
 
   write(shard: ShardTarget, buffer: Buffer, used: number): Buffer {
     if (this.open?.number !== shard.number) {
       this.release();
-      this.open = { number: shard.number, fd: openSync(shard.path, 'w'), sha256: createHash('sha256'), md5: createHash('md5') };
+      this.open = { number: shard.number, fd: openSync(shard.path, 'w'), hash: createHash('sha256') };
     }
     const bytes = buffer.subarray(0, used);
-    this.open.sha256.update(bytes);
-    this.open.md5.update(bytes);
+    this.open.hash.update(bytes);
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(this.open.fd, bytes, offset);
     return buffer;
   }
@@ -115,11 +112,7 @@ export class FileShardSink implements ShardSink {
     const open = this.open;
     this.open = null;
     if (open) closeSync(open.fd);
-    this.onClosed({
-      ...shard,
-      sha256: (open?.sha256 ?? createHash('sha256')).digest('hex'),
-      md5: (open?.md5 ?? createHash('md5')).digest('hex'),
-    });
+    this.onClosed({ ...shard, sha256: (open?.hash ?? createHash('sha256')).digest('hex') });
   }
 
   /** Closes the open file, if any, without reporting it (prepare failed; its shards are removed). */

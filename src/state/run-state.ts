@@ -14,11 +14,10 @@ import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
 import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, TokenTotals, UnitResult } from './types.js';
 
 /**
- * Versions carried on as the current one (older transbatch then refuses the
- * dir): v3 has the same tables, and from v4 request texts may be BLOBs, which
- * v3 cannot read; v5 adds shards.md5 (null in shards written before).
+ * v3 has the same tables; from v4 request texts may be BLOBs, which v3 cannot
+ * read: a v3 run dir is carried on as v4 (and older transbatch refuses it).
  */
-const UPGRADABLE_VERSIONS: ReadonlySet<number> = new Set([3, 4]);
+const UPGRADABLE_VERSION = 3;
 
 /**
  * A request's text as the state holds it: prepare stores the text of a queued
@@ -81,11 +80,8 @@ export class RunState {
     }
     const state = new RunState(db);
     const version = state.getMeta('state_version');
-    if (version === undefined || UPGRADABLE_VERSIONS.has(Number(version))) {
-      const columns = db.pragma('table_info(shards)') as { name: string }[];
-      if (!columns.some((column) => column.name === 'md5')) db.exec('ALTER TABLE shards ADD COLUMN md5 TEXT');
-      state.setMeta('state_version', String(STATE_VERSION));
-    } else if (Number(version) !== STATE_VERSION) {
+    if (version === undefined || Number(version) === UPGRADABLE_VERSION) state.setMeta('state_version', String(STATE_VERSION));
+    else if (Number(version) !== STATE_VERSION) {
       db.close();
       throw new TransbatchError(
         'state',
@@ -238,11 +234,10 @@ export class RunState {
     bytes: number;
     inputTokens: number;
     sha256: string;
-    md5: string;
   }): void {
     this.statement(
-      "INSERT INTO shards (number, path, attempt, lines, bytes, input_tokens, sha256, md5, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built')",
-    ).run(shard.number, shard.path, shard.attempt, shard.lines, shard.bytes, shard.inputTokens, shard.sha256, shard.md5);
+      "INSERT INTO shards (number, path, attempt, lines, bytes, input_tokens, sha256, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'built')",
+    ).run(shard.number, shard.path, shard.attempt, shard.lines, shard.bytes, shard.inputTokens, shard.sha256);
   }
 
   // ── shards and batches ─────────────────────────────────────────────────

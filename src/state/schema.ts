@@ -1,5 +1,5 @@
 /** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
-export const STATE_VERSION = 5;
+export const STATE_VERSION = 4;
 
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -68,7 +68,6 @@ CREATE TABLE IF NOT EXISTS shards (
   bytes INTEGER NOT NULL,
   input_tokens INTEGER NOT NULL,
   sha256 TEXT NOT NULL,
-  md5 TEXT,
   status TEXT NOT NULL CHECK (status IN ('built', 'uploaded', 'creating', 'submitted', 'collected')),
   file_id TEXT,
   batch_id TEXT,

@@ -16,8 +16,6 @@ export interface ShardRow {
   bytes: number;
   input_tokens: number;
   sha256: string;
-  /** The file's md5 as written (null in run dirs prepared before v5: the upload computes it). */
-  md5: string | null;
   status: ShardStatus;
   file_id: string | null;
   batch_id: string | null;

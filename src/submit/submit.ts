@@ -48,7 +48,6 @@ export async function uploadShard(context: SubmitContext, shard: ShardRow, maxTr
     try {
       file = await uploadBatchFile(client, shard.path, {
         log: context.log,
-        md5: shard.md5 ?? undefined,
         ...(context.useUploadsApi === undefined ? {} : { useUploadsApi: context.useUploadsApi }),
       });
       break;

@@ -13,9 +13,7 @@
  * Each part is retried on 429, 5xx and connection errors, honouring
  * Retry-After (the range is re-read from disk, hashed on a copy of the md5
  * so far); the md5 of the whole file
- * goes with `complete`, so the server checks the assembled bytes. A shard's
- * md5 is known from prepare (`md5`): then nothing is hashed here, and the
- * server checks the bytes against those prepare wrote.
+ * goes with `complete`, so the server checks the assembled bytes.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -53,8 +51,6 @@ export interface UploadOptions {
   useUploadsApi?: boolean;
   /** Tries per part (default 6). */
   maxTries?: number;
-  /** The file's md5 (hex) when known; else it is computed as the parts are read. */
-  md5?: string | undefined;
   /** Name sent as the file name (default: the file's base name). */
   filename?: string;
   log?: (message: string) => void;
@@ -78,9 +74,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
   const partBytes = Math.min(Math.max(options.partBytes ?? DEFAULT_PART_BYTES, 1), 64 * 1024 * 1024);
   const filename = options.filename ?? basename(path);
   const upload = await client.uploads.create({ bytes: size, filename, mime_type: 'application/jsonl', purpose: 'batch' });
-  // A hash of nothing stands in when the md5 is known: it is never fed, and never sent.
   let md5 = createHash('md5');
-  const hashing = options.md5 === undefined;
   const partIds: string[] = [];
   // Parts go one after another, and a part's request ends only after the server has read its body: one ring for all.
   const ring = new ReadRing();
@@ -94,9 +88,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
           // Each try reads the range again and hashes it on a copy of the hash so far.
           const attempt = before.copy();
           md5 = attempt;
-          const data = toStreamingFile(readRange(path, offset, end, hashing ? attempt : null, ring), name, {
-            type: 'application/octet-stream',
-          });
+          const data = toStreamingFile(readRange(path, offset, end, attempt, ring), name, { type: 'application/octet-stream' });
           return client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 });
         },
         `part ${number} of ${filename}`,
@@ -108,7 +100,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
     await client.uploads.cancel(upload.id).catch(() => undefined);
     throw error;
   }
-  const completed = await client.uploads.complete(upload.id, { part_ids: partIds, md5: options.md5 ?? md5.digest('hex') });
+  const completed = await client.uploads.complete(upload.id, { part_ids: partIds, md5: md5.digest('hex') });
   if (completed.status !== 'completed' || !completed.file) {
     throw new Error(`upload ${upload.id} of ${filename} ended ${completed.status} without a file`);
   }
@@ -136,8 +128,8 @@ class ReadRing {
   }
 }
 
-/** The bytes of `[start, end)` in 1 MB reads through `ring`, hashed (unless `hash` is null) as they are sent. */
-async function* readRange(path: string, start: number, end: number, hash: Hash | null, ring: ReadRing): AsyncGenerator<Uint8Array> {
+/** The bytes of `[start, end)` in 1 MB reads through `ring`, hashed as they are sent. */
+async function* readRange(path: string, start: number, end: number, hash: Hash, ring: ReadRing): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     for (let position = start; position < end; ) {
@@ -147,7 +139,7 @@ async function* readRange(path: string, start: number, end: number, hash: Hash |
       if (bytesRead === 0) throw new Error(`${path} is shorter than expected (changed during the upload?)`);
       position += bytesRead;
       const bytes = chunk.subarray(0, bytesRead);
-      hash?.update(bytes);
+      hash.update(bytes);
       yield bytes;
     }
   } finally {

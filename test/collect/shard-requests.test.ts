@@ -25,7 +25,7 @@ beforeEach(() => {
       insert.run(id, customId(id), Buffer.alloc(16, id % 256), id, text, id <= SHARD_1 ? 1 : 2);
     }
     for (const number of [1, 2]) {
-      state.insertShard({ number, path: `s${number}`, attempt: 1, lines: 1, bytes: 1, inputTokens: 1, sha256: '-', md5: '-' });
+      state.insertShard({ number, path: `s${number}`, attempt: 1, lines: 1, bytes: 1, inputTokens: 1, sha256: '-' });
     }
   });
 });

@@ -21,24 +21,9 @@ function runDirWithVersion(version: string): string {
 
 describe('run state versions', () => {
   it('carries a v3 run dir on as the current version (same tables; v4 may store texts as BLOBs)', () => {
-    expect(STATE_VERSION).toBe(5);
+    expect(STATE_VERSION).toBe(4);
     const state = RunState.open(runDirWithVersion('3'));
-    expect(state.getMeta('state_version')).toBe('5');
-    state.close();
-  });
-
-  it('carries a v4 run dir on as v5, adding shards.md5 (null for its shards: the upload computes it)', () => {
-    const runDir = runDirWithVersion('4');
-    const old = RunState.open(runDir);
-    old.db.exec('ALTER TABLE shards DROP COLUMN md5');
-    old.db.exec(
-      "INSERT INTO shards (number, path, attempt, lines, bytes, input_tokens, sha256, status) VALUES (1, 's', 1, 1, 1, 1, '-', 'built')",
-    );
-    old.setMeta('state_version', '4');
-    old.close();
-    const state = RunState.open(runDir);
-    expect(state.getMeta('state_version')).toBe('5');
-    expect(state.shard(1).md5).toBeNull();
+    expect(state.getMeta('state_version')).toBe('4');
     state.close();
   });
 

@@ -161,26 +161,6 @@ describe('uploadBatchFile', () => {
     }
   });
 
-  it('sends a known md5 instead of hashing, and the emulator holds the assembled bytes to it', async () => {
-    const harness = await startHarness();
-    try {
-      const path = join(harness.dir, 'known.jsonl');
-      let text = '';
-      for (let index = 0; index < 300; index += 1) text += `{"custom_id":"r${index}","n":${index}}\n`;
-      await writeFile(path, text);
-      const md5 = createHash('md5').update(text).digest('hex');
-      const options = { threshold: 1024, partBytes: 4096 };
-      const file = await uploadBatchFile(harness.client, path, { ...options, md5 });
-      expect(await (await harness.client.files.content(file.id)).text()).toBe(text);
-      // The file changed after its md5 was taken (as if edited between prepare and upload): refused, not uploaded.
-      const stale = createHash('md5').update('something else').digest('hex');
-      await expect(uploadBatchFile(harness.client, path, { ...options, md5: stale })).rejects.toThrow(/md5 checksum .* does not match/);
-      expect(harness.emulator.events.filter((e) => e.type === 'file.created')).toHaveLength(1);
-    } finally {
-      await harness.cleanup();
-    }
-  });
-
   it('sends small files (and every file to Azure) through one files.create', async () => {
     const harness = await startHarness();
     try {
