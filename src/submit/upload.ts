@@ -5,22 +5,21 @@
  * `threshold` still go through one `files.create`; bigger ones go through the
  * Uploads API (`uploads.create` → `uploads.parts.create` per part →
  * `uploads.complete`). Each part goes as the SDK's `toStreamingFile` over a
- * generator that reads its range in 1 MB chunks and feeds the file's md5 on
- * the way (one read of the file, not two), so a part is never held in memory
- * and fetch sends it as it is read. The chunks cycle through a small ring of
+ * generator that reads its range in 1 MB chunks, so a part is never held in
+ * memory and fetch sends it as it is read. The chunks cycle through a small ring of
  * buffers (see `ReadRing`) instead of being fresh ones: fresh 1 MB buffers
  * are freed only by a GC, which V8 starts only after ~64 MB of them.
  * Each part is retried on 429, 5xx and connection errors, honouring
- * Retry-After (the range is re-read from disk, hashed on a copy of the md5
- * so far); the md5 of the whole file
- * goes with `complete`, so the server checks the assembled bytes.
+ * Retry-After (the range is re-read from disk). The file's md5, computed on
+ * another thread meanwhile (`md5OfFile`), goes with `complete`, so the server
+ * checks the bytes it assembled against those on disk.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import OpenAI, { AzureOpenAI, toStreamingFile } from 'openai';
 import type { FileObject } from 'openai/resources/files';
+import { md5OfFile } from './file-md5.js';
 
 /** Files up to this size go through one plain `files.create`. */
 export const DEFAULT_UPLOAD_THRESHOLD = 8 * 1024 * 1024;
@@ -73,8 +72,10 @@ export async function uploadBatchFile(client: OpenAI, path: string, options: Upl
 async function uploadInParts(client: OpenAI, path: string, size: number, options: UploadOptions): Promise<FileObject> {
   const partBytes = Math.min(Math.max(options.partBytes ?? DEFAULT_PART_BYTES, 1), 64 * 1024 * 1024);
   const filename = options.filename ?? basename(path);
+  const md5 = md5OfFile(path);
+  // Awaited by complete only: an upload that fails before must not leave its rejection unhandled.
+  md5.catch(() => undefined);
   const upload = await client.uploads.create({ bytes: size, filename, mime_type: 'application/jsonl', purpose: 'batch' });
-  let md5 = createHash('md5');
   const partIds: string[] = [];
   // Parts go one after another, and a part's request ends only after the server has read its body: one ring for all.
   const ring = new ReadRing();
@@ -82,13 +83,10 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
     for (let offset = 0, number = 1; offset < size; offset += partBytes, number += 1) {
       const end = Math.min(offset + partBytes, size);
       const name = `${filename}.part${number}`;
-      const before = md5;
       const part = await withRetries(
         () => {
-          // Each try reads the range again and hashes it on a copy of the hash so far.
-          const attempt = before.copy();
-          md5 = attempt;
-          const data = toStreamingFile(readRange(path, offset, end, attempt, ring), name, { type: 'application/octet-stream' });
+          // Each try reads the range again.
+          const data = toStreamingFile(readRange(path, offset, end, ring), name, { type: 'application/octet-stream' });
           return client.uploads.parts.create(upload.id, { data }, { maxRetries: 0 });
         },
         `part ${number} of ${filename}`,
@@ -100,7 +98,7 @@ async function uploadInParts(client: OpenAI, path: string, size: number, options
     await client.uploads.cancel(upload.id).catch(() => undefined);
     throw error;
   }
-  const completed = await client.uploads.complete(upload.id, { part_ids: partIds, md5: md5.digest('hex') });
+  const completed = await client.uploads.complete(upload.id, { part_ids: partIds, md5: await md5 });
   if (completed.status !== 'completed' || !completed.file) {
     throw new Error(`upload ${upload.id} of ${filename} ended ${completed.status} without a file`);
   }
@@ -128,8 +126,8 @@ class ReadRing {
   }
 }
 
-/** The bytes of `[start, end)` in 1 MB reads through `ring`, hashed as they are sent. */
-async function* readRange(path: string, start: number, end: number, hash: Hash, ring: ReadRing): AsyncGenerator<Uint8Array> {
+/** The bytes of `[start, end)` in 1 MB reads through `ring`. */
+async function* readRange(path: string, start: number, end: number, ring: ReadRing): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     for (let position = start; position < end; ) {
@@ -139,7 +137,6 @@ async function* readRange(path: string, start: number, end: number, hash: Hash, 
       if (bytesRead === 0) throw new Error(`${path} is shorter than expected (changed during the upload?)`);
       position += bytesRead;
       const bytes = chunk.subarray(0, bytesRead);
-      hash.update(bytes);
       yield bytes;
     }
   } finally {
