@@ -146,7 +146,7 @@ export class RequestBodyWriter {
   }
 
   private assemble(head: HeadMemo, userContent: string, extraTail: string): BuiltBody {
-    const user = JSON.stringify(userContent);
+    const user = jsonStringLiteral(userContent);
     const tail = this.tail + extraTail;
     // One-shot hashing: ~3× cheaper than a Hash object per request on prepare's hot path, and
     // a string digest half the cost of a Buffer one (no ArrayBuffer to allocate).
@@ -157,6 +157,17 @@ export class RequestBodyWriter {
     ).slice(0, 16);
     return new BuiltBody(head.bytes, user, `}]${tail}}`, userContent, head.tokens + CHAT_TOKENS_PER_MESSAGE + CHAT_TOKENS_PER_REPLY, key);
   }
+}
+
+/** What JSON.stringify escapes in a string: quotes, backslashes, control characters and (lone) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify(text)`: most texts need no escape, and quoting them as they
+ * are costs a third of what JSON.stringify does (~0.6 µs a request on prepare's hot path).
+ */
+export function jsonStringLiteral(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 /** One line of a batch input file (no trailing newline). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { promptSettings } from '../../src/build/prompt.js';
-import { buildRequestBody, RequestBodyWriter, type RequestSettings } from '../../src/build/request.js';
+import { buildRequestBody, jsonStringLiteral, RequestBodyWriter, type RequestSettings } from '../../src/build/request.js';
 
 function settings(
   overrides: { system?: string; user?: string; glossary?: Record<string, string>; notes?: Record<string, string> } = {},
@@ -58,5 +58,22 @@ describe('RequestBodyWriter', () => {
     const built = new RequestBodyWriter(settings({ glossary: {}, notes: {} })).build({ text: 'Hi', lang: 'de', field: 'x' });
     expect(built.headTokens).toBeGreaterThan(100);
     expect(built.userContent).toBe('Hi');
+  });
+});
+
+describe('jsonStringLiteral', () => {
+  it('is JSON.stringify of any string', () => {
+    const samples = [
+      '',
+      'plain ASCII text',
+      'quote " and backslash \\',
+      'line\nbreak\ttab\r\u0000\u001f\u007f',
+      'é 한국어 — “curly” \u2028 \u2029',
+      '😀 a surrogate pair',
+      'lone high \ud800 and lone low \udc00',
+      '</script> & <b>',
+    ];
+    for (let code = 0; code < 0x110; code++) samples.push(`a${String.fromCharCode(code)}b`);
+    for (const text of samples) expect(jsonStringLiteral(text)).toBe(JSON.stringify(text));
   });
 });
