@@ -9,14 +9,21 @@ const ROWS_PER_STATEMENT = 50;
 
 type Value = number | string | Buffer | null;
 
+type Statement = Database.Statement<unknown[], unknown>;
+
+/** A database, or whatever prepares (and maybe caches) its statements. */
+export interface Preparer {
+  prepare(sql: string): Statement;
+}
+
 export class BatchInsert {
-  private readonly many: Database.Statement<unknown[], unknown>;
-  private readonly one: Database.Statement<unknown[], unknown>;
+  private readonly many: Statement;
+  private readonly one: Statement;
   private readonly values: Value[];
   private used = 0;
 
   /** `into`: `table (column, …)`; `columns`: how many; `upsert`: an `ON CONFLICT …` clause, if any. */
-  constructor(db: Database.Database, into: string, columns: number, upsert = '') {
+  constructor(db: Preparer, into: string, columns: number, upsert = '') {
     const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
     this.many = db.prepare(`INSERT INTO ${into} VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => row).join(', ')} ${upsert}`);
     this.one = db.prepare(`INSERT INTO ${into} VALUES ${row} ${upsert}`);

@@ -53,7 +53,6 @@ export interface OutcomeWriter {
 export class RunState {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Statement>();
-  private outcomes: BatchInsert | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -281,17 +280,17 @@ export class RunState {
    * Records outcomes many rows per statement (collect's ~10 µs a request was
    * mostly per-call cost). Nothing is written before `add` fills a statement
    * or `flush`: flush before reading outcomes back, and before the commit.
+   * Each writer has its own rows (a rolled-back collect's unflushed ones go with it).
    */
   outcomeWriter(): OutcomeWriter {
-    this.outcomes ??= new BatchInsert(
-      this.db,
+    const rows = new BatchInsert(
+      { prepare: (sql) => this.statement(sql) },
       'outcomes (request_id, status, source, content, finish_reason, reason, detail, prompt_tokens, completion_tokens)',
       9,
       `ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, source = excluded.source, content = excluded.content,
          finish_reason = excluded.finish_reason, reason = excluded.reason, detail = excluded.detail,
          prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens`,
     );
-    const rows = this.outcomes;
     return {
       add(requestId, outcome) {
         if (outcome.kind === 'done') {

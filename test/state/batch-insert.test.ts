@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BatchInsert } from '../../src/state/batch-insert.js';
+import { RunState } from '../../src/state/run-state.js';
 
 function rowsAfterInserting(count: number, flush: boolean): unknown[] {
   const db = new Database(':memory:');
@@ -42,5 +46,29 @@ describe('BatchInsert', () => {
       { a: 3, b: 4 },
     ]);
     db.close();
+  });
+});
+
+describe('RunState.outcomeWriter', () => {
+  const done = (content: string) =>
+    ({ kind: 'done', content, finishReason: 'stop', promptTokens: 2, completionTokens: 3, source: 'batch' }) as const;
+
+  it("keeps each writer's rows its own: unflushed rows of an abandoned writer are never written by another", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-outcomes-'));
+    const state = RunState.open(dir);
+    try {
+      const abandoned = state.outcomeWriter();
+      abandoned.add(1, done('from a rolled-back collect'));
+      const next = state.outcomeWriter();
+      next.add(2, done('kept'));
+      next.flush();
+      state.recordOutcome(2, done('again'));
+      expect(state.db.prepare('SELECT request_id, content, prompt_tokens FROM outcomes ORDER BY request_id').all()).toEqual([
+        { request_id: 2, content: 'again', prompt_tokens: 4 },
+      ]);
+    } finally {
+      state.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
