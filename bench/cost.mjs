@@ -47,7 +47,8 @@ output: {path: "out/${name}.{lang}.jsonl"}
 }
 
 function cli_(args) {
-  const result = spawnSync(process.execPath, [...cliCommand(cli).slice(1), ...args], { env: { ...env, ...cliEnv(cli) }, encoding: 'utf8' });
+  const [node, ...argv] = cliCommand(cli);
+  const result = spawnSync(node, [...argv, ...args], { env: cliEnv(cli, env), encoding: 'utf8' });
   if (result.status !== 0 && result.status !== 2) throw new Error(`transbatch ${args.join(' ')} failed:\n${result.stderr}`);
   return result.stdout;
 }

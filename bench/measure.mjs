@@ -33,9 +33,9 @@ export function cliCommand(script) {
   return [process.execPath, ...shebangOf(script).flags, script];
 }
 
-/** …and the shebang's environment variables, to add to the child's. */
-export function cliEnv(script) {
-  return shebangOf(script).env;
+/** …and its environment: this process's, `vars`, then the shebang's variables. */
+export function cliEnv(script, vars = {}) {
+  return { ...process.env, ...vars, ...shebangOf(script).env };
 }
 
 /** True when /usr/bin/time exists and is GNU time (accepts -f and -o). */

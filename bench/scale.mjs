@@ -319,7 +319,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const snapshot = snapshotCli(work);
     const cli = snapshot.cli;
     build = snapshot.build;
-    const env = { ...process.env, TRANSBATCH_CACHE_DIR: join(work, 'cache'), ...cliEnv(cli) };
+    const env = cliEnv(cli, { TRANSBATCH_CACHE_DIR: join(work, 'cache') });
     const output = join(work, 'out', 'alpaca.ko.jsonl');
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
 

@@ -88,14 +88,7 @@ export async function run(options = {}) {
         '',
       ].join('\n'),
     );
-    const env = {
-      ...process.env,
-      OPENAI_API_KEY: key,
-      OPENAI_BASE_URL: '',
-      TRANSBATCH_CACHE_DIR: join(work, 'cache'),
-      NO_COLOR: '1',
-      ...cliEnv(cli),
-    };
+    const env = cliEnv(cli, { OPENAI_API_KEY: key, OPENAI_BASE_URL: '', TRANSBATCH_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' });
     log(`${requests} requests, concurrency ${concurrency}, ${latencyMs} ms per call`);
     const load = loadavg()[0];
     const emulatorCpu = process.cpuUsage();

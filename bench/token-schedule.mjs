@@ -95,14 +95,7 @@ export async function run(options = {}) {
         ].join('\n'),
       );
     };
-    const env = {
-      ...process.env,
-      OPENAI_API_KEY: key,
-      OPENAI_BASE_URL: '',
-      TRANSBATCH_CACHE_DIR: join(work, 'cache'),
-      NO_COLOR: '1',
-      ...cliEnv(cli),
-    };
+    const env = cliEnv(cli, { OPENAI_API_KEY: key, OPENAI_BASE_URL: '', TRANSBATCH_CACHE_DIR: join(work, 'cache'), NO_COLOR: '1' });
 
     // Size the job to ≈ 5 × L tokens from transbatch's own estimate of a probe.
     const probeRows = 100;

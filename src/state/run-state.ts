@@ -45,6 +45,11 @@ export interface SentRequestRow {
 /** The same, `text` as stored (see requestText). */
 export type StoredRequestRow = Omit<SentRequestRow, 'text'> & { text: string | Buffer };
 
+/** StoredRequestRow's columns: attempts count the current shard's batch once it counts. */
+const SELECT_SENT_REQUESTS = `SELECT r.id, r.custom_id, r.text, COALESCE(o.status, 'queued') AS status, r.shard,
+    r.attempts + COALESCE(s.counted, 0) AS attempts
+  FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard`;
+
 export interface OutcomeWriter {
   add(requestId: number, outcome: RequestOutcome): void;
   flush(): void;
@@ -343,20 +348,17 @@ export class RunState {
   }
 
   requestByCustomId(customId: string): SentRequestRow | undefined {
-    const row = this.statement(
-      `SELECT r.id, r.custom_id, r.text, COALESCE(o.status, 'queued') AS status, r.shard, r.attempts + COALESCE(s.counted, 0) AS attempts
-       FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard WHERE r.custom_id = ?`,
-    ).get(customId) as StoredRequestRow | undefined;
+    const row = this.statement(`${SELECT_SENT_REQUESTS} WHERE r.custom_id = ?`).get(customId) as StoredRequestRow | undefined;
     return row && { ...row, text: requestText(row.text) };
   }
 
   /** The next `limit` requests of `shard` after id `afterId`, in id order (text as stored: decode with requestText). */
   shardRequestsAfter(shard: number, afterId: number, limit: number): StoredRequestRow[] {
-    return this.statement(
-      `SELECT r.id, r.custom_id, r.text, COALESCE(o.status, 'queued') AS status, r.shard, r.attempts + COALESCE(s.counted, 0) AS attempts
-       FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard
-       WHERE r.shard = ? AND r.id > ? ORDER BY r.id LIMIT ?`,
-    ).all(shard, afterId, limit) as StoredRequestRow[];
+    return this.statement(`${SELECT_SENT_REQUESTS} WHERE r.shard = ? AND r.id > ? ORDER BY r.id LIMIT ?`).all(
+      shard,
+      afterId,
+      limit,
+    ) as StoredRequestRow[];
   }
 
   /** Requests of a collected shard that appeared in neither file: retried, or rejected once out of attempts. */
