@@ -3,11 +3,17 @@
 // with readline, and for each non-empty instruction/input/output write one
 // OpenAI Batch request line. No chunking, no protection, no dedupe, no sharding.
 //
-//   node bench/naive-prepare.mjs --in DATA.jsonl --out REQUESTS.jsonl [--lang ko] [--model gpt-4o-mini]
+//   node bench/naive-prepare.mjs --in DATA.jsonl --out REQUESTS.jsonl [--lang ko] [--model gpt-4o-mini] [--body BODY.json]
+//
+// Without --body the request has a one-line system prompt ("Translate into
+// Korean."). With --body, the request body is that JSON object — model, the
+// messages before the user's, further parameters — with the user message
+// appended to its messages: the scale bench passes transbatch's own body for
+// the config, so both scripts write the same request bodies.
 //
 // Prints {rows, requests, seconds, maxRssMB}.
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +21,15 @@ import { parseArgs } from 'node:util';
 
 const FIELDS = ['instruction', 'input', 'output'];
 
-export async function naivePrepare({ input, out, lang = 'ko', model = 'gpt-4o-mini' }) {
+/** The body without its user message: transbatch's (from --body), or a one-line system prompt. */
+function bodyTemplate({ lang, model, body }) {
+  if (body) return body;
   const language = new Intl.DisplayNames(['en'], { type: 'language' }).of(lang) ?? lang;
-  const system = `Translate into ${language}.`;
+  return { model, messages: [{ role: 'system', content: `Translate into ${language}.` }] };
+}
+
+export async function naivePrepare({ input, out, lang = 'ko', model = 'gpt-4o-mini', body }) {
+  const template = bodyTemplate({ lang, model, body });
   mkdirSync(dirname(out), { recursive: true });
   const stream = createWriteStream(out);
   const lines = createInterface({ input: createReadStream(input), crlfDelay: Number.POSITIVE_INFINITY });
@@ -33,13 +45,7 @@ export async function naivePrepare({ input, out, lang = 'ko', model = 'gpt-4o-mi
         custom_id: `${rows}-${field}-${lang}`,
         method: 'POST',
         url: '/v1/chat/completions',
-        body: {
-          model,
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: text },
-          ],
-        },
+        body: { ...template, messages: [...template.messages, { role: 'user', content: text }] },
       };
       if (!stream.write(`${JSON.stringify(request)}\n`)) await once(stream, 'drain');
       requests++;
@@ -58,14 +64,16 @@ async function main() {
       out: { type: 'string' },
       lang: { type: 'string', default: 'ko' },
       model: { type: 'string', default: 'gpt-4o-mini' },
+      body: { type: 'string' },
     },
   });
   if (!values.in || !values.out) {
-    console.error('usage: naive-prepare.mjs --in DATA.jsonl --out REQUESTS.jsonl [--lang ko] [--model gpt-4o-mini]');
+    console.error('usage: naive-prepare.mjs --in DATA.jsonl --out REQUESTS.jsonl [--lang ko] [--model gpt-4o-mini] [--body BODY.json]');
     process.exit(1);
   }
+  const body = values.body ? JSON.parse(readFileSync(values.body, 'utf8')) : undefined;
   const started = performance.now();
-  const result = await naivePrepare({ input: values.in, out: values.out, lang: values.lang, model: values.model });
+  const result = await naivePrepare({ input: values.in, out: values.out, lang: values.lang, model: values.model, body });
   const seconds = Number(((performance.now() - started) / 1000).toFixed(2));
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   console.log(JSON.stringify({ ...result, seconds, maxRssMB }));

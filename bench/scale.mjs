@@ -5,7 +5,8 @@
  * by bench/measure.mjs (wall, CPU user+sys, the OS's peak RSS of that process).
  *
  *   plain loop      bench/plain-loop.mjs               (timed; read, parse, stringify, write: the machine's floor)
- *   naive prepare   bench/naive-prepare.mjs            (timed)
+ *   naive prepare   bench/naive-prepare.mjs --body     (timed; the same request bodies as transbatch: the baseline)
+ *   naive prepare, short prompt   bench/naive-prepare.mjs  (timed; a one-line system prompt: less to write)
  *   naive results   generate.mjs --results-from         (not timed)
  *   naive merge     bench/naive-merge.mjs              (timed)
  *   transbatch prepare  node dist/cli/main.js prepare <cfg>   split + build
@@ -39,7 +40,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
 import { generate, generateResults, PARQUET_ROW_GROUP_ROWS, toParquet } from './generate.mjs';
@@ -159,6 +160,54 @@ function freeBytes(dir) {
   const fields = df.stdout.trim().split('\n').pop().trim().split(/\s+/);
   const available = Number(fields[3]);
   return Number.isFinite(available) ? available * 1024 : null;
+}
+
+/**
+ * The request body transbatch sends for the bench's config, without its user
+ * message (the head depends only on the language here: no glossary, the
+ * default user template), taken from the snapshot's own dist/: the naive
+ * prepare writes the same bodies from it.
+ */
+async function transbatchBody(snap, configPath) {
+  const dist = pathToFileURL(join(snap, 'dist')).href;
+  const { loadPipelineConfig } = await import(`${dist}/config/load.js`);
+  const { requestSettings } = await import(`${dist}/run/prepare.js`);
+  const { buildRequestBody } = await import(`${dist}/build/request.js`);
+  const config = loadPipelineConfig(configPath);
+  const body = buildRequestBody(requestSettings(config), { text: '', lang: config.target_languages[0], field: FIELDS[0] });
+  body.messages.pop();
+  return body;
+}
+
+/** A batch line's body up to its user message's content: model and prompt (the content itself transbatch may protect). */
+const USER_CONTENT = '{"role":"user","content":';
+const headOf = (line) => line.slice(line.indexOf('"body":') + 7, line.lastIndexOf(USER_CONTENT));
+
+/**
+ * Compares the naive requests with transbatch's shard lines, in order
+ * (custom_ids differ by design): the same number, and each body the same up
+ * to the user message's content. Returns null when they agree, else the first difference.
+ */
+async function compareBodies(naivePath, shardsDir) {
+  const naive = createInterface({ input: createReadStream(naivePath), crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
+  const shardFiles = readdirSync(shardsDir)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort();
+  let line = 0;
+  try {
+    for (const name of shardFiles) {
+      for await (const ours of createInterface({ input: createReadStream(join(shardsDir, name)), crlfDelay: Number.POSITIVE_INFINITY })) {
+        line++;
+        const theirs = await naive.next();
+        if (theirs.done) return `the naive requests end before transbatch's line ${line} (${name})`;
+        if (headOf(ours) !== headOf(theirs.value))
+          return `request ${line} (${name}): transbatch's body starts ${headOf(ours).slice(0, 120)}… where the naive one starts ${headOf(theirs.value).slice(0, 120)}…`;
+      }
+    }
+    return (await naive.next()).done ? null : `the naive requests go on after transbatch's ${line} lines`;
+  } finally {
+    await naive.return?.();
+  }
 }
 
 /**
@@ -307,11 +356,13 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   let shards = null;
   let parquetShards = null;
   let shardCheck = 'not run';
+  let bodyCheck = 'not compared';
   let build = '';
   try {
     const naiveDir = join(work, 'naive');
     mkdirSync(naiveDir);
     const req = join(naiveDir, 'requests.jsonl');
+    const shortReq = join(naiveDir, 'requests-short-prompt.jsonl');
     const res = join(naiveDir, 'results.jsonl');
     const merged = join(naiveDir, 'merged.jsonl');
     const copy = join(naiveDir, 'copy.jsonl');
@@ -320,12 +371,15 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const cli = snapshot.cli;
     build = snapshot.build;
     const env = cliEnv(cli, { TRANSBATCH_CACHE_DIR: join(work, 'cache') });
+    const bodyFile = join(work, 'body.json');
+    writeFileSync(bodyFile, JSON.stringify(await transbatchBody(dirname(dirname(dirname(cli))), cfg)));
     const output = join(work, 'out', 'alpaca.ko.jsonl');
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
 
-    // The prepares side by side: the machine's floor (read, parse, stringify, write), the naive script, transbatch,
+    // The prepares side by side: the machine's floor (read, parse, stringify, write), the naive script with a one-line
+    // system prompt, the naive script writing transbatch's request bodies (the baseline: the same output), transbatch,
     // one after the other, `repeat` times; each figure is the median run (the machine's speed drifts over minutes).
-    const rounds = { plain: [], naive: [], ours: [] };
+    const rounds = { plain: [], short: [], naive: [], ours: [] };
     for (let round = 1; round <= repeat; round++) {
       const suffix = repeat > 1 ? ` (${round}/${repeat})` : '';
       // The last round's outputs are kept (naive results, the run); earlier ones go before anything is synced.
@@ -334,7 +388,26 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       const pl = await stage(`plain loop${suffix}`, [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
       if (expectExit('plain loop (parse + stringify)', pl)) rounds.plain.push(pl);
       rmSync(copy, { force: true });
-      const np = await stage(`naive prepare${suffix}`, [node, join(here, 'naive-prepare.mjs'), '--in', input, '--out', req]);
+      const ns = await stage(`naive prepare, short prompt${suffix}`, [
+        node,
+        join(here, 'naive-prepare.mjs'),
+        '--in',
+        input,
+        '--out',
+        shortReq,
+      ]);
+      if (expectExit('naive prepare, short prompt', ns)) rounds.short.push(ns);
+      rmSync(shortReq, { force: true });
+      const np = await stage(`naive prepare${suffix}`, [
+        node,
+        join(here, 'naive-prepare.mjs'),
+        '--in',
+        input,
+        '--out',
+        req,
+        '--body',
+        bodyFile,
+      ]);
       if (expectExit('naive prepare', np)) rounds.naive.push(np);
       const tp = await stage(`transbatch prepare${suffix}`, [...cliCommand(cli), 'prepare', cfg, '--json'], env);
       if (expectExit('transbatch prepare', tp)) rounds.ours.push(tp);
@@ -342,6 +415,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const median = (results) => results.toSorted((a, b) => a.seconds - b.seconds)[Math.floor((results.length - 1) / 2)];
     for (const [name, results] of [
       ['plain loop (parse + stringify)', rounds.plain],
+      ['naive prepare, short prompt', rounds.short],
       ['naive prepare', rounds.naive],
       ['transbatch prepare', rounds.ours],
     ]) {
@@ -351,6 +425,12 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const np = rounds.naive.at(-1);
     const tp = rounds.ours.length === repeat ? rounds.ours.at(-1) : undefined;
 
+    if (np && tp) {
+      log('comparing the naive requests with the transbatch shards: count, model and prompt (not timed)');
+      const difference = await compareBodies(req, join(work, 'run', 'shards'));
+      if (difference) failures.push(`the naive prepare and transbatch wrote different requests: ${difference}`);
+      bodyCheck = difference ? 'DIFFERENT' : 'the same model and prompt, request for request';
+    }
     if (np) {
       naiveRequests = JSON.parse(np.stdout.trim().split('\n').pop()).requests;
       log('naive results: generate.mjs --results-from (not timed)');
@@ -467,6 +547,10 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   };
   const body = [
     [...line('plain loop (parse + stringify)', rows), '', ''],
+    [
+      ...line('naive prepare, short prompt', rows),
+      ...ratios('transbatch prepare', 'naive prepare, short prompt').map((r) => (r === '—' ? r : `transbatch ${r} this`)),
+    ],
     [...line('naive prepare', rows), '', ''],
     [...line('transbatch prepare', rows), ...ratios('transbatch prepare', 'naive prepare')],
     [
@@ -507,7 +591,8 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   );
   const heading =
     `scale: ${fmt.int(rows)} rows, input ${(inputBytes / MiB).toFixed(1)} MB (${input.replace(`${root}/`, '')}), ` +
-    `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests; ` +
+    `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests ` +
+    `(\`naive prepare\` writes transbatch's request bodies, --body: ${bodyCheck}; the short-prompt one a 22-token system prompt); ` +
     `echo engine, cache off; ${build}. Parquet input ${(parquetBytes / MiB).toFixed(1)} MB (${parquetInput.replace(`${root}/`, '')}, ` +
     `row groups of ${fmt.int(PARQUET_ROW_GROUP_ROWS)}), shards ${shardCheck}. ` +
     "MB = 2^20 bytes; MB/s = that stage's input file bytes / wall seconds; peak RSS from the OS for each child process." +
@@ -523,11 +608,12 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   }
   const plain = stages['plain loop (parse + stringify)'];
   const naive = stages['naive prepare'];
-  if (plain?.exitCode === 0 && naive?.exitCode === 0 && jp?.exitCode === 0) {
+  const short = stages['naive prepare, short prompt'];
+  if (plain?.exitCode === 0 && naive?.exitCode === 0 && short?.exitCode === 0 && jp?.exitCode === 0) {
     // Issue #7's reference machine: plain loop ~13.5 s, naive prepare ~32 s, a careful one ~17 s (1M rows).
     notes.push(
-      `against the plain loop: naive prepare ${fmt.ratio(naive.seconds, plain.seconds)}, transbatch prepare ${fmt.ratio(jp.seconds, plain.seconds)} ` +
-        '(issue #7 reference: naive 32 s / 13.5 s = 2.37×, careful 17 s / 13.5 s = 1.26×)',
+      `against the plain loop: naive prepare ${fmt.ratio(naive.seconds, plain.seconds)} (short prompt ${fmt.ratio(short.seconds, plain.seconds)}), ` +
+        `transbatch prepare ${fmt.ratio(jp.seconds, plain.seconds)} (issue #7 reference: naive 32 s / 13.5 s = 2.37×, careful 17 s / 13.5 s = 1.26×)`,
     );
   }
   const verdict =
