@@ -4,6 +4,7 @@ import type { PrepareSummary } from '../run/prepare.js';
 import { parseCustomId } from '../split/custom-id.js';
 import { approximateTokens, countTokens } from '../split/tokens.js';
 import { type RunState, requestText } from '../state/run-state.js';
+import type { StoredText } from '../state/shard-texts.js';
 import { costUsd, priceOf } from './prices.js';
 import { outputRatio } from './tokens.js';
 
@@ -57,11 +58,11 @@ function exactTotals(config: PipelineConfig, state: RunState): { billableInputTo
   let output = 0;
   const rows = state.db
     .prepare(
-      "SELECT r.custom_id, r.text, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
+      "SELECT r.custom_id, r.text, r.text_shard, r.text_at, r.text_bytes, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
     )
-    .iterate() as IterableIterator<{ custom_id: string; text: string | Buffer; input_tokens: number }>;
+    .iterate() as IterableIterator<StoredText & { custom_id: string; input_tokens: number }>;
   for (const row of rows) {
-    const text = requestText(row.text);
+    const text = requestText(state.withTexts([row])[0]!.text);
     const exact = countTokens(text);
     input += row.input_tokens - approximateTokens(text) + exact;
     output += Math.ceil(exact * outputRatio(parseCustomId(row.custom_id)?.lang ?? '', config.cost.output_ratio));

@@ -37,7 +37,11 @@ function openWriter() {
   db.pragma('cache_size = -2048');
   return {
     state,
-    insertRequest: new BatchInsert(db, 'requests (id, custom_id, hash, row, text, input_tokens, expected_output_tokens, shard)', 8),
+    insertRequest: new BatchInsert(
+      db,
+      'requests (id, custom_id, hash, row, text, input_tokens, expected_output_tokens, shard, text_shard, text_at, text_bytes)',
+      11,
+    ),
     insertCached: db.prepare("INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'cache', ?, ?)"),
     insertUnit: new BatchInsert(db, 'units (row, cell, lang, chunk, request_id, pack_key)', 6),
   };
@@ -45,13 +49,18 @@ function openWriter() {
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-/** Where the batch's queued requests' lines are, in order: their custom_ids and texts are read from there. */
+/** Where the batch's queued requests' lines are, in order: their custom_ids are read from there, and their texts stay there. */
 interface LineRef {
   bytes: Buffer;
   start: number;
-  contentStart: number;
-  contentEnd: number;
+  shard: number;
+  /** Where the content's JSON literal is in the shard file. */
+  contentAt: number;
+  contentBytes: number;
 }
+
+/** Bytes written so far to each open shard file: where the next buffer of it starts. */
+const shardOffsets = new Map<number, number>();
 
 function apply(batch: PrepareBatch): ArrayBuffer[] {
   writer ??= openWriter();
@@ -62,14 +71,19 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
   for (const event of batch.shardEvents) {
     if (event.kind === 'close') {
       shardFiles.close(event.shard);
+      shardOffsets.delete(event.shard.number);
       continue;
     }
     const bytes = asBuffer(event.bytes);
+    const shard = event.shard.number;
+    const offset = shardOffsets.get(shard) ?? 0;
     shardFiles.write(event.shard, bytes, bytes.length);
+    shardOffsets.set(shard, offset + bytes.length);
     buffers.push(event.bytes.buffer);
     const marks = event.marks;
     for (let at = 0; at < marks.length; at += 3) {
-      lines.push({ bytes, start: marks[at]!, contentStart: marks[at + 1]!, contentEnd: marks[at + 2]! });
+      const contentStart = marks[at + 1]!;
+      lines.push({ bytes, start: marks[at]!, shard, contentAt: offset + contentStart, contentBytes: marks[at + 2]! - contentStart });
     }
   }
   const keys = asBuffer(batch.keys);
@@ -84,8 +98,9 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
       const shard = requests[at + 4]! || null;
       const extra = extras.get(index);
       let customId: string;
-      // A line's content goes in as its JSON literal bytes: no decoding here (requestText decodes on reading).
-      let text: string | Buffer;
+      // A text that is its line's content stays in the shard file: the state records where (ShardTexts reads it).
+      let text = '';
+      let inShard: LineRef | null = null;
       if (extra?.kind === 'cached') {
         customId = extra.customId;
         text = extra.text;
@@ -93,10 +108,23 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
         const ref = lines[line++];
         if (!ref) throw new Error(`prepare writer: request ${id} has no line in the shard bytes of its batch`);
         customId = customIdAt(ref.bytes, ref.start);
-        text = extra?.kind === 'text' ? extra.text : ref.bytes.subarray(ref.contentStart, ref.contentEnd);
+        if (extra?.kind === 'text') text = extra.text;
+        else inShard = ref;
       }
       const key = keys.subarray(index * 16, index * 16 + 16);
-      insertRequest.add(id, customId, key, requests[at + 1]!, text, requests[at + 2]!, requests[at + 3]!, shard);
+      insertRequest.add(
+        id,
+        customId,
+        key,
+        requests[at + 1]!,
+        text,
+        requests[at + 2]!,
+        requests[at + 3]!,
+        shard,
+        inShard?.shard ?? null,
+        inShard?.contentAt ?? null,
+        inShard?.contentBytes ?? null,
+      );
       if (extra?.kind === 'cached') insertCached.run(id, extra.content, extra.finishReason);
     }
     const packKeys = new Map(batch.packKeys);
@@ -115,6 +143,7 @@ function apply(batch: PrepareBatch): ArrayBuffer[] {
 
 function close(): void {
   shardFiles.release();
+  shardOffsets.clear();
   writer?.state.close();
   writer = undefined;
 }

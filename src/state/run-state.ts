@@ -11,13 +11,17 @@ import Database from 'better-sqlite3';
 import { TransbatchError } from '../errors.js';
 import { BatchInsert } from './batch-insert.js';
 import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
+import { ShardTexts, type StoredText } from './shard-texts.js';
 import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, TokenTotals, UnitResult } from './types.js';
 
 /**
- * v3 has the same tables; from v4 request texts may be BLOBs, which v3 cannot
- * read: a v3 run dir is carried on as v4 (and older transbatch refuses it).
+ * Versions carried on as the current one. v3 has v5's tables but for the
+ * requests' text_* columns (v4 may store texts as BLOBs, v5 in the shards):
+ * the columns are added, and the texts a v3 or v4 prepare stored stay where
+ * they are. Older transbatch refuses the upgraded run dir.
  */
-const UPGRADABLE_VERSION = 3;
+const UPGRADABLE_VERSIONS = ['3', '4'];
+const TEXT_LOCATION_COLUMNS = ['text_shard', 'text_at', 'text_bytes'];
 
 /**
  * A request's text as the state holds it: prepare stores the text of a queued
@@ -42,11 +46,11 @@ export interface SentRequestRow {
   attempts: number;
 }
 
-/** The same, `text` as stored (see requestText). */
-export type StoredRequestRow = Omit<SentRequestRow, 'text'> & { text: string | Buffer };
+/** The same, `text` as stored (see requestText; a text in a shard is read as its literal's bytes). */
+export type StoredRequestRow = Omit<SentRequestRow, 'text'> & StoredText;
 
 /** StoredRequestRow's columns: attempts count the current shard's batch once it counts. */
-const SELECT_SENT_REQUESTS = `SELECT r.id, r.custom_id, r.text, COALESCE(o.status, 'queued') AS status, r.shard,
+const SELECT_SENT_REQUESTS = `SELECT r.id, r.custom_id, r.text, r.text_shard, r.text_at, r.text_bytes, COALESCE(o.status, 'queued') AS status, r.shard,
     r.attempts + COALESCE(s.counted, 0) AS attempts
   FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard`;
 
@@ -59,8 +63,14 @@ export class RunState {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Statement>();
 
+  /** Reads the texts prepare left in the shard files. */
+  private readonly shardTexts: ShardTexts;
+
   private constructor(db: Database.Database) {
     this.db = db;
+    this.shardTexts = new ShardTexts(
+      (number) => this.statement('SELECT path FROM shards WHERE number = ?').pluck().get(number) as string | undefined,
+    );
   }
 
   static open(runDir: string): RunState {
@@ -84,7 +94,8 @@ export class RunState {
     }
     const state = new RunState(db);
     const version = state.getMeta('state_version');
-    if (version === undefined || Number(version) === UPGRADABLE_VERSION) state.setMeta('state_version', String(STATE_VERSION));
+    if (version !== undefined && UPGRADABLE_VERSIONS.includes(version)) state.upgrade();
+    if (version === undefined || UPGRADABLE_VERSIONS.includes(version)) state.setMeta('state_version', String(STATE_VERSION));
     else if (Number(version) !== STATE_VERSION) {
       db.close();
       throw new TransbatchError(
@@ -98,7 +109,17 @@ export class RunState {
     return state;
   }
 
+  /** Adds what v5 has and v3/v4 run dirs lack (their rows keep their texts in the state). */
+  private upgrade(): void {
+    const columns = new Set((this.db.pragma('table_info(requests)') as { name: string }[]).map((column) => column.name));
+    this.transaction(() => {
+      for (const column of TEXT_LOCATION_COLUMNS)
+        if (!columns.has(column)) this.db.exec(`ALTER TABLE requests ADD COLUMN ${column} INTEGER`);
+    });
+  }
+
   close(): void {
+    this.shardTexts.close();
     if (this.db.open) this.db.close();
   }
 
@@ -144,6 +165,8 @@ export class RunState {
 
   /** Throws away everything prepare wrote (used when a prepare was interrupted). */
   clearPrepared(): void {
+    // The shard files are about to be written again.
+    this.shardTexts.close();
     this.db.exec(
       'DROP INDEX IF EXISTS requests_by_hash; DELETE FROM units; DELETE FROM requests; DELETE FROM outcomes; DELETE FROM shards; DELETE FROM pending_lines; DELETE FROM request_keys;',
     );
@@ -349,16 +372,32 @@ export class RunState {
 
   requestByCustomId(customId: string): SentRequestRow | undefined {
     const row = this.statement(`${SELECT_SENT_REQUESTS} WHERE r.custom_id = ?`).get(customId) as StoredRequestRow | undefined;
-    return row && { ...row, text: requestText(row.text) };
+    return row && { ...row, text: requestText(this.shardTexts.attach([row])[0]!.text) };
+  }
+
+  /** The text of request `id`. */
+  requestTextOf(id: number): string | undefined {
+    const row = this.statement('SELECT text, text_shard, text_at, text_bytes FROM requests WHERE id = ?').get(id) as StoredText | undefined;
+    return row && requestText(this.shardTexts.attach([row])[0]!.text);
+  }
+
+  /**
+   * Texts as stored (see requestText) of rows selected with the text_*
+   * columns: those in shard files are read, neighbours at once.
+   */
+  withTexts<Row extends StoredText>(rows: Row[]): Row[] {
+    return this.shardTexts.attach(rows);
   }
 
   /** The next `limit` requests of `shard` after id `afterId`, in id order (text as stored: decode with requestText). */
   shardRequestsAfter(shard: number, afterId: number, limit: number): StoredRequestRow[] {
-    return this.statement(`${SELECT_SENT_REQUESTS} WHERE r.shard = ? AND r.id > ? ORDER BY r.id LIMIT ?`).all(
-      shard,
-      afterId,
-      limit,
-    ) as StoredRequestRow[];
+    return this.shardTexts.attach(
+      this.statement(`${SELECT_SENT_REQUESTS} WHERE r.shard = ? AND r.id > ? ORDER BY r.id LIMIT ?`).all(
+        shard,
+        afterId,
+        limit,
+      ) as StoredRequestRow[],
+    );
   }
 
   /** Requests of a collected shard that appeared in neither file: retried, or rejected once out of attempts. */

@@ -1,5 +1,5 @@
 /** The run state's SQLite schema. Bump STATE_VERSION on incompatible changes. */
-export const STATE_VERSION = 4;
+export const STATE_VERSION = 5;
 
 export const STATE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -14,10 +14,14 @@ CREATE TABLE IF NOT EXISTS requests (
   custom_id TEXT NOT NULL UNIQUE,
   hash BLOB NOT NULL,
   row INTEGER NOT NULL,
-  -- the (protected) text sent, for the checks on its answer: TEXT, or, as prepare
-  -- writes it when it is the user content of the request's line, a BLOB holding
-  -- that content's JSON string literal as in the line (decode: requestText)
+  -- the (protected) text sent, for the checks on its answer: TEXT, or a BLOB holding
+  -- its JSON string literal (decode: requestText); '' when text_shard is set
   text NOT NULL,
+  -- where prepare left the text when it is its line's user content: the JSON string
+  -- literal at bytes text_at .. text_at + text_bytes of that shard's file (src/state/shard-texts.ts)
+  text_shard INTEGER,
+  text_at INTEGER,
+  text_bytes INTEGER,
   input_tokens INTEGER NOT NULL,
   expected_output_tokens INTEGER NOT NULL,
   shard INTEGER,

@@ -26,7 +26,7 @@ import type { PackFallback } from '../collect/pack-fallback.js';
 import type { PipelineConfig } from '../config/types.js';
 import { TransbatchError } from '../errors.js';
 import { parseCustomId } from '../split/custom-id.js';
-import { type RunState, requestText } from '../state/run-state.js';
+import type { RunState } from '../state/run-state.js';
 import type { ProgressReporter } from '../wait/progress.js';
 import { RateLimiter, retryAfterMs, sleep } from './rate-limiter.js';
 
@@ -164,7 +164,6 @@ class SyncSender {
   private failure: unknown;
   private readonly counts = { total: 0, done: 0, rejected: 0, sent: 0, transient: 0 };
   private readonly selectPending;
-  private readonly selectText;
 
   constructor(private readonly options: SyncLoopOptions) {
     const { config, state } = options;
@@ -181,7 +180,6 @@ class SyncSender {
        FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard
        WHERE r.shard = ? AND COALESCE(o.status, 'queued') IN ('queued', 'retry')`,
     );
-    this.selectText = state.db.prepare('SELECT text FROM requests WHERE id = ?');
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 200);
     this.timer.unref();
     const totals = state.db
@@ -323,8 +321,7 @@ class SyncSender {
   }
 
   private record(request: Pending, line: OutputLine): void {
-    const stored = (this.selectText.get(request.id) as { text: string | Buffer } | undefined)?.text;
-    const text = stored === undefined ? '' : requestText(stored);
+    const text = this.options.state.requestTextOf(request.id) ?? '';
     const parsed = parseCustomId(request.customId);
     const packed = parsed?.packed ?? false;
     const verdict = classifyLine(line, { text, lang: parsed?.lang ?? '', packed }, this.options.classify);

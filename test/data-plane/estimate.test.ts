@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requestText } from '../../src/state/run-state.js';
 import { runCliCapture } from '../helpers/cli.js';
 import { makeTempDir, openStateDb, readShards, writeJsonl, writePipeline } from './fixtures.js';
 
@@ -49,12 +48,8 @@ function recomputeTokens(runDir: string): { requests: number; input: number; out
     (sum, line) => sum + 3 + line.body.messages.reduce((inner, message) => inner + 3 + countTokens(message.content), 0),
     0,
   );
-  const db = openStateDb(runDir);
-  const texts = (db.prepare('SELECT custom_id, text FROM requests').all() as { custom_id: string; text: string | Buffer }[]).map((row) => ({
-    ...row,
-    text: requestText(row.text),
-  }));
-  db.close();
+  // The text of a request is its user message's content (the default user template).
+  const texts = lines.map((line) => ({ custom_id: line.custom_id, text: line.body.messages.at(-1)!.content }));
   const output = texts.reduce((sum, { custom_id, text }) => {
     const lang = custom_id.split('.')[2] as keyof typeof OUTPUT_RATIO;
     return sum + Math.ceil(countTokens(text) * OUTPUT_RATIO[lang]);

@@ -9,9 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requestText } from '../../src/state/run-state.js';
+import { RunState } from '../../src/state/run-state.js';
 import { runCliCapture } from '../helpers/cli.js';
-import { makeTempDir, openStateDb, readJsonl, writeJsonl, writePipeline } from './fixtures.js';
+import { makeTempDir, readJsonl, writeJsonl, writePipeline } from './fixtures.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -39,18 +39,17 @@ interface Failure {
  * requests sent text still containing sentinels (to prove protection happened).
  */
 function fabricateResults(runDir: string, failures: readonly (Failure & { cell: number })[]): { requests: number; withSentinels: number } {
-  const db = openStateDb(runDir);
+  const state = RunState.open(runDir);
+  const db = state.db;
   try {
-    const rows = db.prepare('SELECT DISTINCT r.id, r.text, u.lang FROM requests r JOIN units u ON u.request_id = r.id').all() as {
-      id: number;
-      text: string | Buffer;
-      lang: string;
-    }[];
+    const rows = (
+      db.prepare('SELECT DISTINCT r.id, u.lang FROM requests r JOIN units u ON u.request_id = r.id').all() as { id: number; lang: string }[]
+    ).map((row) => ({ ...row, text: state.requestTextOf(row.id)! }));
     const done = db.prepare(
       "INSERT INTO outcomes (request_id, status, source, content, finish_reason) VALUES (?, 'done', 'batch', ?, 'stop')",
     );
     db.transaction(() => {
-      for (const row of rows) done.run(row.id, answer(row.lang, requestText(row.text)));
+      for (const row of rows) done.run(row.id, answer(row.lang, row.text));
       for (const failure of failures) {
         const unit = db
           .prepare('SELECT request_id FROM units WHERE row = ? AND cell = ? AND lang = ?')
@@ -65,9 +64,9 @@ function fabricateResults(runDir: string, failures: readonly (Failure & { cell: 
         }
       }
     })();
-    return { requests: rows.length, withSentinels: rows.filter((row) => /⟦\d+⟧/.test(requestText(row.text))).length };
+    return { requests: rows.length, withSentinels: rows.filter((row) => /⟦\d+⟧/.test(row.text)).length };
   } finally {
-    db.close();
+    state.close();
   }
 }
 

@@ -74,29 +74,41 @@ describe('PrepareWriter (shard files and run-state writes on a worker thread)', 
       expect(ids).toEqual(Array.from({ length: 20_001 }, (_, n) => n + 1));
       expect(closed).toEqual([1, 2]);
       expect(state.db.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(20_001);
-      const stored = state.db.prepare('SELECT custom_id, row, text, input_tokens, shard FROM requests WHERE id = 12001').get() as {
-        text: Buffer;
-      };
-      expect({ ...stored, text: requestText(stored.text) }).toEqual({
-        custom_id: 'r12000.c0.ko.k0',
-        row: 12000,
-        text: 'text 12000 «é» "q"\n',
-        input_tokens: 12010,
-        shard: 2,
-      });
-      // Stored as the line has it: the JSON literal's bytes, not decoded on the writer thread.
-      expect(stored.text).toEqual(Buffer.from(JSON.stringify(request(12000).text)));
+      const stored = state.db
+        .prepare('SELECT custom_id, row, text, input_tokens, shard, text_shard, text_at, text_bytes FROM requests WHERE id = 12001')
+        .get() as { text_at: number; text_bytes: number };
+      // The text stays in the shard file, as its line's content: the state says where.
+      expect(stored).toMatchObject({ custom_id: 'r12000.c0.ko.k0', row: 12000, text: '', input_tokens: 12010, shard: 2, text_shard: 2 });
+      const literal = readFileSync(join(runDir, 'shards', 'shard-00002.jsonl')).subarray(
+        stored.text_at,
+        stored.text_at + stored.text_bytes,
+      );
+      expect(literal.toString()).toBe(JSON.stringify(request(12000).text));
       expect(state.requestByCustomId('r12000.c0.ko.k0')?.text).toBe(request(12000).text);
+      expect(state.requestTextOf(12001)).toBe(request(12000).text);
+      // A page of a shard's requests is read from the file in one go; each row has its own text.
+      const page = state.shardRequestsAfter(2, 12000, 3);
+      expect(page.map((row) => [row.id, requestText(row.text)])).toEqual([
+        [12001, request(12000).text],
+        [12002, request(12001).text],
+        [12003, request(12002).text],
+      ]);
+      expect(state.shardRequestsAfter(1, 0, 10_000).map((row) => requestText(row.text))).toEqual(
+        Array.from({ length: 10_001 }, (_, n) => request(n).text).filter((_, n) => n !== 7),
+      );
       // A text that is not its line's content (a user template) is sent along; the custom_id still comes from the line.
-      expect(state.db.prepare('SELECT custom_id, text FROM requests WHERE id = 12346').get()).toEqual({
+      expect(state.db.prepare('SELECT custom_id, text, text_shard FROM requests WHERE id = 12346').get()).toEqual({
         custom_id: 'r12345.c0.ko.k0',
         text: request(12345).text,
+        text_shard: null,
       });
-      expect(state.db.prepare('SELECT custom_id, text, shard FROM requests WHERE id = 8').get()).toEqual({
+      expect(state.db.prepare('SELECT custom_id, text, shard, text_shard FROM requests WHERE id = 8').get()).toEqual({
         custom_id: 'r7.c0.ko.k0',
         text: request(7).text,
         shard: null,
+        text_shard: null,
       });
+      expect(state.requestTextOf(8)).toBe(request(7).text);
       expect(state.requestKey(12346)).toEqual(keyOf(12345));
       expect(state.requestCounts()).toMatchObject({ queued: 20_000, done: 1 });
       expect(state.db.prepare('SELECT row, lang, request_id, pack_key FROM units WHERE row IN (3, 4) ORDER BY row').all()).toEqual([
