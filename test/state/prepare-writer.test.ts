@@ -133,6 +133,22 @@ describe('PrepareWriter (shard files and run-state writes on a worker thread)', 
         url: '/v1/chat/completions',
         body: { model: 'm', messages: [{ role: 'user', content: request(0).text }] },
       });
+      // Retried in a later shard, a request still reads its text where prepare left it.
+      state.insertShard({
+        number: 3,
+        path: join(runDir, 'shards', 'shard-00003.jsonl'),
+        attempt: 2,
+        lines: 2,
+        bytes: 1,
+        inputTokens: 1,
+        sha256: '',
+      });
+      state.requeue(12001, 3);
+      state.requeue(5, 3);
+      expect(state.shardRequestsAfter(3, 0, 10).map((row) => [row.id, requestText(row.text)])).toEqual([
+        [5, request(4).text],
+        [12001, request(12000).text],
+      ]);
     } finally {
       state.close();
     }
