@@ -24,9 +24,9 @@ const UPGRADABLE_VERSIONS = ['3', '4'];
 const TEXT_LOCATION_COLUMNS = ['text_shard', 'text_at', 'text_bytes'];
 
 /**
- * A request's text as the state holds it: prepare stores the text of a queued
- * request as the JSON literal bytes of its line (copied, not decoded, on the
- * writer thread), other writers as TEXT.
+ * A request's text from what the state gives back: TEXT as it is, or the JSON
+ * literal bytes of its line's content (read from its shard by ShardTexts, or
+ * stored as a BLOB by a v4 prepare), decoded.
  */
 export function requestText(stored: string | Buffer): string {
   return typeof stored === 'string' ? stored : (JSON.parse(stored.toString('utf8')) as string);

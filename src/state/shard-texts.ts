@@ -2,9 +2,10 @@
  * Request texts kept in the shard files rather than in the run state: a
  * queued request's text is its line's user content, so prepare records only
  * where that content is (shard, byte offset, length) and this reads it back.
- * The state stays a quarter of the size, and prepare writes ~1 GB less per
- * million rows. Shard files are never rewritten or removed while the run dir
- * lives (retries copy lines into new shards; the first one keeps the text).
+ * At 1M rows the state is 391 MB instead of 1.4 GB, and prepare writes ~2 GB
+ * less (WAL and checkpoint). Shard files are never rewritten or removed while
+ * the run dir lives (retries copy lines into new shards; the first one keeps
+ * the text).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { TransbatchError } from '../errors.js';
