@@ -53,6 +53,9 @@ export function estimateCost(
   };
 }
 
+const TEXT_PAGE_ROWS = 256;
+type TextRow = StoredText & { custom_id: string; input_tokens: number };
+
 function exactTotals(config: PipelineConfig, state: RunState): { billableInputTokens: number; billableOutputTokens: number } {
   let input = 0;
   let output = 0;
@@ -60,13 +63,25 @@ function exactTotals(config: PipelineConfig, state: RunState): { billableInputTo
     .prepare(
       "SELECT r.custom_id, r.text, r.text_shard, r.text_at, r.text_bytes, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
     )
-    .iterate() as IterableIterator<StoredText & { custom_id: string; input_tokens: number }>;
+    .iterate() as IterableIterator<TextRow>;
+  const count = (page: TextRow[]): void => {
+    // Texts in shard files are read a page at a time: neighbours in one read.
+    for (const row of state.withTexts(page)) {
+      const text = requestText(row.text);
+      const exact = countTokens(text);
+      input += row.input_tokens - approximateTokens(text) + exact;
+      output += Math.ceil(exact * outputRatio(parseCustomId(row.custom_id)?.lang ?? '', config.cost.output_ratio));
+    }
+  };
+  let page: TextRow[] = [];
   for (const row of rows) {
-    const text = requestText(state.withTexts([row])[0]!.text);
-    const exact = countTokens(text);
-    input += row.input_tokens - approximateTokens(text) + exact;
-    output += Math.ceil(exact * outputRatio(parseCustomId(row.custom_id)?.lang ?? '', config.cost.output_ratio));
+    page.push(row);
+    if (page.length === TEXT_PAGE_ROWS) {
+      count(page);
+      page = [];
+    }
   }
+  count(page);
   return { billableInputTokens: input, billableOutputTokens: output };
 }
 
