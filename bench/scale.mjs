@@ -252,7 +252,7 @@ export async function compareRecords(expectedPath, actualPath, fields = FIELDS) 
  * A private copy of dist/ (with package.json, and node_modules and schema/ linked)
  * in the work dir: other people rebuild dist/ in this checkout while the bench
  * runs, and a stage must not pick up half-written files or another version.
- * Returns the copied CLI and a description of the build.
+ * Returns the copy's root, its CLI and a description of the build.
  */
 function snapshotCli(work) {
   const snap = join(work, 'transbatch');
@@ -264,7 +264,11 @@ function snapshotCli(work) {
   if (existsSync(join(root, 'schema'))) symlinkSync(join(root, 'schema'), join(snap, 'schema'), 'dir');
   const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
   const commit = head.status === 0 ? head.stdout.trim() : 'unknown';
-  return { cli: join(snap, 'dist', 'cli', 'main.js'), build: `dist/ built ${built.toISOString().slice(0, 19)}Z, HEAD ${commit}` };
+  return {
+    root: snap,
+    cli: join(snap, 'dist', 'cli', 'main.js'),
+    build: `dist/ built ${built.toISOString().slice(0, 19)}Z, HEAD ${commit}`,
+  };
 }
 
 function pipelineConfig(work, input, { file = 'pipeline.yaml', runDir = 'run', outDir = 'out' } = {}) {
@@ -372,7 +376,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     build = snapshot.build;
     const env = cliEnv(cli, { TRANSBATCH_CACHE_DIR: join(work, 'cache') });
     const bodyFile = join(work, 'body.json');
-    writeFileSync(bodyFile, JSON.stringify(await transbatchBody(dirname(dirname(dirname(cli))), cfg)));
+    writeFileSync(bodyFile, JSON.stringify(await transbatchBody(snapshot.root, cfg)));
     const output = join(work, 'out', 'alpaca.ko.jsonl');
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
 
