@@ -4,7 +4,7 @@ import type { PrepareSummary } from '../run/prepare.js';
 import { parseCustomId } from '../split/custom-id.js';
 import { approximateTokens, countTokens } from '../split/tokens.js';
 import { type RunState, requestText } from '../state/run-state.js';
-import type { StoredText } from '../state/shard-texts.js';
+import { type StoredText, storedTextColumns } from '../state/shard-texts.js';
 import { costUsd, priceOf } from './prices.js';
 import { outputRatio } from './tokens.js';
 
@@ -61,7 +61,7 @@ function exactTotals(config: PipelineConfig, state: RunState): { billableInputTo
   let output = 0;
   const rows = state.db
     .prepare(
-      "SELECT r.custom_id, r.text, r.text_shard, r.text_at, r.text_bytes, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'",
+      `SELECT r.custom_id, ${storedTextColumns('r')}, r.input_tokens FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id WHERE o.source IS NULL OR o.source != 'cache'`,
     )
     .iterate() as IterableIterator<TextRow>;
   const count = (page: TextRow[]): void => {

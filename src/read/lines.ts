@@ -96,7 +96,10 @@ export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
       carried = chunk.copy(joined, 0, last + 1);
     }
   }
-  if (carried > 0) yield new LineBlock(number, joined.subarray(0, carried), lineBounds(joined.subarray(0, carried)));
+  if (carried > 0) {
+    const rest = joined.subarray(0, carried);
+    yield new LineBlock(number, rest, lineBounds(rest));
+  }
 }
 
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {

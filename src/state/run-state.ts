@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { TransbatchError } from '../errors.js';
 import { BatchInsert } from './batch-insert.js';
 import { STATE_SCHEMA, STATE_VERSION } from './schema.js';
-import { ShardTexts, type StoredText } from './shard-texts.js';
+import { ShardTexts, type StoredText, storedTextColumns, TEXT_LOCATION_COLUMNS } from './shard-texts.js';
 import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, TokenTotals, UnitResult } from './types.js';
 
 /**
@@ -21,7 +21,6 @@ import type { NewRequest, RequestOutcome, RequestStatus, ShardRow, ShardStatus, 
  * they are. Older transbatch refuses the upgraded run dir.
  */
 const UPGRADABLE_VERSIONS = ['3', '4'];
-const TEXT_LOCATION_COLUMNS = ['text_shard', 'text_at', 'text_bytes'];
 
 /**
  * A request's text from what the state gives back: TEXT as it is, or the JSON
@@ -50,7 +49,7 @@ export interface SentRequestRow {
 export type StoredRequestRow = Omit<SentRequestRow, 'text'> & StoredText;
 
 /** StoredRequestRow's columns: attempts count the current shard's batch once it counts. */
-const SELECT_SENT_REQUESTS = `SELECT r.id, r.custom_id, r.text, r.text_shard, r.text_at, r.text_bytes, COALESCE(o.status, 'queued') AS status, r.shard,
+const SELECT_SENT_REQUESTS = `SELECT r.id, r.custom_id, ${storedTextColumns('r')}, COALESCE(o.status, 'queued') AS status, r.shard,
     r.attempts + COALESCE(s.counted, 0) AS attempts
   FROM requests r LEFT JOIN outcomes o ON o.request_id = r.id LEFT JOIN shards s ON s.number = r.shard`;
 
@@ -372,13 +371,13 @@ export class RunState {
 
   requestByCustomId(customId: string): SentRequestRow | undefined {
     const row = this.statement(`${SELECT_SENT_REQUESTS} WHERE r.custom_id = ?`).get(customId) as StoredRequestRow | undefined;
-    return row && { ...row, text: requestText(this.shardTexts.attach([row])[0]!.text) };
+    return row && { ...row, text: requestText(this.withTexts([row])[0]!.text) };
   }
 
   /** The text of request `id`. */
   requestTextOf(id: number): string | undefined {
-    const row = this.statement('SELECT text, text_shard, text_at, text_bytes FROM requests WHERE id = ?').get(id) as StoredText | undefined;
-    return row && requestText(this.shardTexts.attach([row])[0]!.text);
+    const row = this.statement(`SELECT ${storedTextColumns('r')} FROM requests r WHERE r.id = ?`).get(id) as StoredText | undefined;
+    return row && requestText(this.withTexts([row])[0]!.text);
   }
 
   /**
@@ -391,7 +390,7 @@ export class RunState {
 
   /** The next `limit` requests of `shard` after id `afterId`, in id order (text as stored: decode with requestText). */
   shardRequestsAfter(shard: number, afterId: number, limit: number): StoredRequestRow[] {
-    return this.shardTexts.attach(
+    return this.withTexts(
       this.statement(`${SELECT_SENT_REQUESTS} WHERE r.shard = ? AND r.id > ? ORDER BY r.id LIMIT ?`).all(
         shard,
         afterId,

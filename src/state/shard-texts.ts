@@ -10,6 +10,14 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { TransbatchError } from '../errors.js';
 
+/** The requests columns that say where a text is in a shard. */
+export const TEXT_LOCATION_COLUMNS = ['text_shard', 'text_at', 'text_bytes'] as const;
+
+/** The requests columns a StoredText is selected from, each prefixed with the table's alias. */
+export function storedTextColumns(alias: string): string {
+  return ['text', ...TEXT_LOCATION_COLUMNS].map((column) => `${alias}.${column}`).join(', ');
+}
+
 /** A request's text as stored: `text`, unless `text_shard` says where its line's content is. */
 export interface StoredText {
   text: string | Buffer;
