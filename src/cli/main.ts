@@ -1,9 +1,12 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4
-// Both settings bound memory, at the same speed (100k-row `run` on the emulator):
-// - 4 MB young-generation semi-spaces instead of V8's 16: peak RSS 255 → 225-230 MB;
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4
+// The settings bound memory, at the same speed:
+// - 4 MB young-generation semi-spaces instead of V8's 16 (100k-row `run`): peak RSS 255 → 225-230 MB;
 // - two glibc malloc arenas instead of one per thread that allocates (main, state
-//   writer, emulator, libuv pool), whose freed pages stay resident: 237 → 211 MB.
-// `npm start` passes the node flag; the bench both (bench/measure.mjs: cliCommand, cliEnv).
+//   writer, emulator, libuv pool), whose freed pages stay resident: 237 → 211 MB;
+// - a fixed mmap threshold (glibc's default, 128 KB): otherwise freeing one large
+//   buffer raises it, later large buffers land in an arena and their freed pages
+//   stay resident. 1M-row prepare: 180-202 → 147-160 MB, 1M-row run: 252 → 224 MB.
+// `npm start` passes the node flag; the bench all (bench/measure.mjs: cliCommand, cliEnv).
 import { runCli } from './cli.js';
 import { processIo } from './context.js';
 
