@@ -7,6 +7,8 @@
  *   plain loop      bench/plain-loop.mjs               (timed; read, parse, stringify, write: the machine's floor)
  *   naive prepare   bench/naive-prepare.mjs --body     (timed; the same request bodies as transbatch: the baseline)
  *   naive prepare, short prompt   bench/naive-prepare.mjs  (timed; a one-line system prompt: less to write)
+ *   transbatch prepare, short prompt   the same prepare with that one-line system prompt (prompt.system):
+ *                       the same request bodies as the short-prompt script, so the ratio compares equal work
  *   naive results   generate.mjs --results-from         (not timed)
  *   naive merge     bench/naive-merge.mjs              (timed)
  *   transbatch prepare  node dist/cli/main.js prepare <cfg>   split + build
@@ -271,7 +273,10 @@ function snapshotCli(work) {
   };
 }
 
-function pipelineConfig(work, input, { file = 'pipeline.yaml', runDir = 'run', outDir = 'out' } = {}) {
+/** The naive script's one-line system prompt, as a transbatch prompt template. */
+const SHORT_SYSTEM_PROMPT = 'Translate into {{target_language}}.';
+
+function pipelineConfig(work, input, { file = 'pipeline.yaml', runDir = 'run', outDir = 'out', system } = {}) {
   const path = join(work, file);
   writeFileSync(
     path,
@@ -286,7 +291,7 @@ cache: {enabled: false}
 batch: {poll_interval: 200ms, max_in_flight: 10}
 output: {path: ${JSON.stringify(join(work, outDir, 'alpaca.{lang}.jsonl'))}}
 run_dir: ${JSON.stringify(join(work, runDir))}
-`,
+${system ? `prompt: {system: ${JSON.stringify(system)}}\n` : ''}`,
   );
   return path;
 }
@@ -361,6 +366,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   let parquetShards = null;
   let shardCheck = 'not run';
   let bodyCheck = 'not compared';
+  let shortBodyCheck = 'not compared';
   let build = '';
   try {
     const naiveDir = join(work, 'naive');
@@ -371,6 +377,12 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const merged = join(naiveDir, 'merged.jsonl');
     const copy = join(naiveDir, 'copy.jsonl');
     const cfg = pipelineConfig(work, input);
+    const shortCfg = pipelineConfig(work, input, {
+      file: 'pipeline-short-prompt.yaml',
+      runDir: 'run-short-prompt',
+      outDir: 'out-short-prompt',
+      system: SHORT_SYSTEM_PROMPT,
+    });
     const snapshot = snapshotCli(work);
     const cli = snapshot.cli;
     build = snapshot.build;
@@ -381,14 +393,17 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     const rejects = join(work, 'out', 'alpaca.ko.rejects.jsonl');
 
     // The prepares side by side: the machine's floor (read, parse, stringify, write), the naive script with a one-line
-    // system prompt, the naive script writing transbatch's request bodies (the baseline: the same output), transbatch,
-    // one after the other, `repeat` times; each figure is the median run (the machine's speed drifts over minutes).
-    const rounds = { plain: [], short: [], naive: [], ours: [] };
+    // system prompt and transbatch with the same one, the naive script writing transbatch's default request bodies
+    // (the baseline: the same output) and transbatch, one after the other, `repeat` times; each figure is the median
+    // run (the machine's speed drifts over minutes).
+    const rounds = { plain: [], short: [], oursShort: [], naive: [], ours: [] };
     for (let round = 1; round <= repeat; round++) {
       const suffix = repeat > 1 ? ` (${round}/${repeat})` : '';
       // The last round's outputs are kept (naive results, the run); earlier ones go before anything is synced.
       rmSync(req, { force: true });
+      rmSync(shortReq, { force: true });
       rmSync(join(work, 'run'), { recursive: true, force: true });
+      rmSync(join(work, 'run-short-prompt'), { recursive: true, force: true });
       const pl = await stage(`plain loop${suffix}`, [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
       if (expectExit('plain loop (parse + stringify)', pl)) rounds.plain.push(pl);
       rmSync(copy, { force: true });
@@ -401,7 +416,8 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
         shortReq,
       ]);
       if (expectExit('naive prepare, short prompt', ns)) rounds.short.push(ns);
-      rmSync(shortReq, { force: true });
+      const ts = await stage(`transbatch prepare, short prompt${suffix}`, [...cliCommand(cli), 'prepare', shortCfg, '--json'], env);
+      if (expectExit('transbatch prepare, short prompt', ts)) rounds.oursShort.push(ts);
       const np = await stage(`naive prepare${suffix}`, [
         node,
         join(here, 'naive-prepare.mjs'),
@@ -420,6 +436,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     for (const [name, results] of [
       ['plain loop (parse + stringify)', rounds.plain],
       ['naive prepare, short prompt', rounds.short],
+      ['transbatch prepare, short prompt', rounds.oursShort],
       ['naive prepare', rounds.naive],
       ['transbatch prepare', rounds.ours],
     ]) {
@@ -435,6 +452,15 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       if (difference) failures.push(`the naive prepare and transbatch wrote different requests: ${difference}`);
       bodyCheck = difference ? 'DIFFERENT' : 'the same model and prompt, request for request';
     }
+    if (rounds.short.length === repeat && rounds.oursShort.length === repeat) {
+      log('comparing the short-prompt requests with those transbatch shards (not timed)');
+      const difference = await compareBodies(shortReq, join(work, 'run-short-prompt', 'shards'));
+      if (difference) failures.push(`the short-prompt naive prepare and transbatch wrote different requests: ${difference}`);
+      shortBodyCheck = difference ? 'DIFFERENT' : 'the same';
+    }
+    // Only the timing was wanted: 1.5 GB at 1M rows.
+    rmSync(shortReq, { force: true });
+    rmSync(join(work, 'run-short-prompt'), { recursive: true, force: true });
     if (np) {
       naiveRequests = JSON.parse(np.stdout.trim().split('\n').pop()).requests;
       log('naive results: generate.mjs --results-from (not timed)');
@@ -551,10 +577,8 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   };
   const body = [
     [...line('plain loop (parse + stringify)', rows), '', ''],
-    [
-      ...line('naive prepare, short prompt', rows),
-      ...ratios('transbatch prepare', 'naive prepare, short prompt').map((r) => (r === '—' ? r : `transbatch ${r} this`)),
-    ],
+    [...line('naive prepare, short prompt', rows), '', ''],
+    [...line('transbatch prepare, short prompt', rows), ...ratios('transbatch prepare, short prompt', 'naive prepare, short prompt')],
     [...line('naive prepare', rows), '', ''],
     [...line('transbatch prepare', rows), ...ratios('transbatch prepare', 'naive prepare')],
     [
@@ -596,11 +620,12 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
   const heading =
     `scale: ${fmt.int(rows)} rows, input ${(inputBytes / MiB).toFixed(1)} MB (${input.replace(`${root}/`, '')}), ` +
     `transbatch ${fmt.int(requests)} requests in ${fmt.int(shards)} shard(s), naive ${fmt.int(naiveRequests)} requests ` +
-    `(\`naive prepare\` writes transbatch's request bodies, --body: ${bodyCheck}; the short-prompt one a 22-token system prompt); ` +
+    `(\`naive prepare\` writes transbatch's request bodies, --body: ${bodyCheck}; the short-prompt one a 22-token system prompt, ` +
+    `and transbatch with that prompt wrote ${shortBodyCheck === 'the same' ? 'the same bodies' : shortBodyCheck}); ` +
     `echo engine, cache off; ${build}. Parquet input ${(parquetBytes / MiB).toFixed(1)} MB (${parquetInput.replace(`${root}/`, '')}, ` +
     `row groups of ${fmt.int(PARQUET_ROW_GROUP_ROWS)}), shards ${shardCheck}. ` +
     "MB = 2^20 bytes; MB/s = that stage's input file bytes / wall seconds; peak RSS from the OS for each child process." +
-    (repeat > 1 ? ` Plain loop, naive and transbatch prepare: the median of ${repeat} alternated runs (by wall time).` : '');
+    (repeat > 1 ? ` Plain loop, naive and transbatch prepares: the median of ${repeat} alternated runs (by wall time).` : '');
   const pq = stages['transbatch prepare (Parquet in)'];
   const jp = stages['transbatch prepare'];
   if (pq?.exitCode === 0 && jp?.exitCode === 0) {
@@ -617,7 +642,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     // Issue #7's reference machine: plain loop ~13.5 s, naive prepare ~32 s, a careful one ~17 s (1M rows).
     notes.push(
       `against the plain loop: naive prepare ${fmt.ratio(naive.seconds, plain.seconds)} (short prompt ${fmt.ratio(short.seconds, plain.seconds)}), ` +
-        `transbatch prepare ${fmt.ratio(jp.seconds, plain.seconds)} (issue #7 reference: naive 32 s / 13.5 s = 2.37×, careful 17 s / 13.5 s = 1.26×)`,
+        `transbatch prepare ${fmt.ratio(jp.seconds, plain.seconds)} (short prompt ${fmt.ratio(stages['transbatch prepare, short prompt']?.seconds, plain.seconds)}) (issue #7 reference: naive 32 s / 13.5 s = 2.37×, careful 17 s / 13.5 s = 1.26×)`,
     );
   }
   const verdict =
