@@ -1,5 +1,5 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=4 --heap-growing-percent=50
-// The settings bound memory, at the same speed:
+// The settings bound memory, at about the same speed (the heap growth costs a big `run` ~5-10% CPU):
 // - 4 MB young-generation semi-spaces instead of V8's 16 (100k-row `run`): peak RSS 255 → 225-230 MB;
 // - the old generation grows by half its live size before a full GC, not by V8's
 //   speed-based factor (up to 4×), which in about one 1M-row prepare of four let the
