@@ -8,6 +8,7 @@
  * (malloc keeps that memory afterwards). Here at most two buffers per file
  * exist, reused.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, rm } from 'node:fs/promises';
 
@@ -38,6 +39,22 @@ export async function* readBlocks(path: string, start = 0, end = Number.POSITIVE
     }
   } finally {
     await handle.close();
+  }
+}
+
+/** `readBlocks` with synchronous reads (the same reused-buffer contract). */
+export function* readBlocksSync(path: string): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(BLOCK_BYTES);
+    for (let position = 0; ; ) {
+      const bytesRead = readSync(fd, buffer, 0, BLOCK_BYTES, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -2,13 +2,15 @@
  * collect: turns a finished batch into per-request outcomes in the run
  * state. Both files are downloaded first; their lines are then recorded in
  * one transaction together with the shard's `collected` mark, so a process
- * killed half-way collects the batch again from scratch on resume.
+ * killed half-way collects the batch again from scratch on resume. That
+ * transaction never awaits: the batch loop uploads meanwhile, and its writes
+ * must not fall into (or be rolled back with) a collect's transaction.
  */
 import { join } from 'node:path';
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import { TransbatchError } from '../errors.js';
-import { isBlank, readLineBlocks } from '../read/lines.js';
+import { isBlank, readLineBlocksSync } from '../read/lines.js';
 import { parseCustomId } from '../split/custom-id.js';
 import type { OutcomeWriter, RunState } from '../state/run-state.js';
 import type { ShardRow } from '../state/types.js';
@@ -79,8 +81,8 @@ export async function collectBatch(context: CollectContext, shard: ShardRow, bat
   try {
     const recorder: LineRecorder = { requests: new ShardRequests(state, shard.number), outcomes: state.outcomeWriter() };
     for (const file of files) {
-      // A block of lines per 64 KB read (one decode, one await), not a readline event per line.
-      for await (const block of readLineBlocks(file)) {
+      // Read synchronously: the transaction must not yield to the run's other tasks (they write to the state too).
+      for (const block of readLineBlocksSync(file)) {
         for (let index = 0; index < block.count; index++) {
           const text = block.line(index);
           if (!isBlank(text)) recordLine(context, recorder, shard, text, summary);

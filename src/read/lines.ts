@@ -12,7 +12,7 @@
  * GC and leave garbage in the old generation). The file is only read as fast
  * as blocks are consumed, so memory stays bounded by a chunk plus one partial line.
  */
-import { BLOCK_BYTES, readBlocks } from '../block-io.js';
+import { BLOCK_BYTES, readBlocks, readBlocksSync } from '../block-io.js';
 
 export interface NumberedLine {
   number: number;
@@ -56,50 +56,98 @@ function lineBounds(bytes: Buffer): number[] {
   }
 }
 
-export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
-  let number = 1;
+/**
+ * Cuts chunks of a file into LineBlocks. The line still open at the end of
+ * the previous chunks is copied to the start of a reused buffer, where the
+ * next chunk's complete lines are appended to it: a block costs a copy, not a
+ * fresh 512 KB allocation (~2,000 per GB read, each page-faulted in and then
+ * left to the GC and malloc).
+ */
+class LineCutter {
+  private number = 1;
+  private joined = Buffer.allocUnsafeSlow(0);
+  private carried = 0;
+  /** The open line after the last block, still in the caller's chunk until `blockDone` copies it. */
+  private rest: Buffer | undefined;
+
   /**
-   * The line still open at the end of the previous chunks, copied to the start
-   * of a reused buffer (the read buffer is reused too), where the next chunk's
-   * complete lines are appended to it: a block costs a copy, not a fresh
-   * 512 KB allocation (~2,000 per GB read, each page-faulted in and then left
-   * to the GC and malloc).
+   * The complete lines so far, `chunk` included, or undefined while a line
+   * stays open. Call `blockDone` once the block is done with and before
+   * `chunk`'s buffer is reused.
    */
-  let joined = Buffer.allocUnsafeSlow(0);
-  let carried = 0;
-  const reserve = (bytes: number): void => {
-    if (bytes <= joined.length) return;
-    const grown = Buffer.allocUnsafeSlow(Math.max(bytes, joined.length * 2, BLOCK_BYTES + 64 * 1024));
-    joined.copy(grown, 0, 0, carried);
-    joined = grown;
-  };
-  for await (const chunk of readBlocks(path)) {
+  push(chunk: Buffer): LineBlock | undefined {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
-      reserve(carried + chunk.length);
-      carried += chunk.copy(joined, carried);
-      continue;
+      this.reserve(this.carried + chunk.length);
+      this.carried += chunk.copy(this.joined, this.carried);
+      return undefined;
     }
     let head = chunk.subarray(0, last);
-    if (carried > 0) {
-      reserve(carried + last);
-      chunk.copy(joined, carried, 0, last);
-      head = joined.subarray(0, carried + last);
+    if (this.carried > 0) {
+      this.reserve(this.carried + last);
+      chunk.copy(this.joined, this.carried, 0, last);
+      head = this.joined.subarray(0, this.carried + last);
     }
-    const block = new LineBlock(number, head, lineBounds(head));
-    yield block;
-    number += block.count;
-    // The block is done with (its lines are valid until this generator resumes): its buffer takes the new open line.
-    carried = 0;
-    if (last + 1 < chunk.length) {
-      reserve(chunk.length - last - 1);
-      carried = chunk.copy(joined, 0, last + 1);
+    const block = new LineBlock(this.number, head, lineBounds(head));
+    this.number += block.count;
+    this.carried = 0;
+    // Copied into `joined` by blockDone, when this block is done with (its bytes may be `joined`).
+    this.rest = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined;
+    return block;
+  }
+
+  /** The last line, when the file does not end with a newline. */
+  end(): LineBlock | undefined {
+    if (this.carried === 0) return undefined;
+    const rest = this.joined.subarray(0, this.carried);
+    return new LineBlock(this.number, rest, lineBounds(rest));
+  }
+
+  /** The block `push` returned is done with: the open line after it moves to the reused buffer. */
+  blockDone(): void {
+    if (this.rest === undefined) return;
+    this.reserve(this.rest.length);
+    this.carried = this.rest.copy(this.joined, 0);
+    this.rest = undefined;
+  }
+
+  private reserve(bytes: number): void {
+    if (bytes <= this.joined.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(bytes, this.joined.length * 2, BLOCK_BYTES + 64 * 1024));
+    this.joined.copy(grown, 0, 0, this.carried);
+    this.joined = grown;
+  }
+}
+
+export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
+  const cutter = new LineCutter();
+  for await (const chunk of readBlocks(path)) {
+    const block = cutter.push(chunk);
+    if (block) {
+      yield block;
+      cutter.blockDone();
     }
   }
-  if (carried > 0) {
-    const rest = joined.subarray(0, carried);
-    yield new LineBlock(number, rest, lineBounds(rest));
+  const last = cutter.end();
+  if (last) yield last;
+}
+
+/**
+ * `readLineBlocks` with synchronous reads: for work that must not yield to
+ * the event loop between lines (collect records a file in one transaction
+ * while other tasks of the run go on around it).
+ */
+export function* readLineBlocksSync(path: string): Generator<LineBlock> {
+  const cutter = new LineCutter();
+  for (const chunk of readBlocksSync(path)) {
+    const block = cutter.push(chunk);
+    if (block) {
+      yield block;
+      cutter.blockDone();
+    }
   }
+  const last = cutter.end();
+  if (last) yield last;
 }
 
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {

@@ -35,22 +35,37 @@ export interface LoopOptions {
 }
 
 export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
+  const { state } = options;
+  const collector = new Collector({ ...options.collect, client: options.client, state }, () =>
+    reportStage(options.progress, 'download', state.shards()),
+  );
+  try {
+    const outcome = await loop(options, collector);
+    await collector.drain();
+    return outcome;
+  } finally {
+    // Never leave a collect running behind the caller's back (it writes to the state).
+    await collector.settled();
+  }
+}
+
+async function loop(options: LoopOptions, collector: Collector): Promise<LoopOutcome> {
   const { state, config } = options;
   const submit: SubmitContext = { client: options.client, state, runId: options.runId, log: options.log };
-  const collect: CollectContext = { ...options.collect, client: options.client, state };
 
   // Shards marked before a create whose answer this process never saw.
   for (const shard of state.shards().filter((s) => s.status === 'creating')) await reconcileShard(submit, shard);
 
   for (;;) {
+    collector.throwIfFailed();
     if (options.signal.aborted) return 'pending';
-    // One shard a pass, so finished batches are collected between uploads (the provider works on
+    // One shard a pass, so finished batches are polled between uploads (the provider works on
     // the others meanwhile) rather than after the last one; --no-wait submits them all at once.
     const moreToSubmit = await submitReady(submit, config, state.shards(), options.progress, options.noWait ? Infinity : 1);
     if (options.noWait) return state.shards().some(isOpen) ? 'pending' : 'finished';
 
     let changed = false;
-    for (const shard of state.shards().filter((s) => s.status === 'submitted')) {
+    for (const shard of state.shards().filter((s) => s.status === 'submitted' && !collector.has(s.number))) {
       if (options.signal.aborted) return 'pending';
       let batch: Batch;
       try {
@@ -69,8 +84,8 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
         total: batch.request_counts?.total || shard.lines,
       });
       if (TERMINAL.has(batch.status)) {
-        await collectBatch(collect, state.shard(shard.number), batch);
-        reportStage(options.progress, 'download', state.shards());
+        // Collected in the background: the next shard uploads while this one downloads and is recorded.
+        collector.add(shard.number, batch);
         changed = true;
       }
     }
@@ -85,7 +100,77 @@ export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
       }
       return 'finished';
     }
-    if (!changed && !moreToSubmit) await sleep(nextWakeMs(shards, options.pollIntervalMs), options.signal);
+    // A finished collect may free a slot or end the run: it ends the wait too.
+    if (!changed && !moreToSubmit) await sleep(nextWakeMs(shards, options.pollIntervalMs), options.signal, collector.nextSettled());
+  }
+}
+
+/**
+ * Collects finished batches one after another, in the background: the loop
+ * meanwhile uploads, creates and polls. Each collect's state writes happen in
+ * one synchronous transaction (see collect.ts), so they never interleave with
+ * the loop's. The first failure stops further collects and is rethrown by the
+ * loop.
+ */
+class Collector {
+  private chain: Promise<void> = Promise.resolve();
+  /** Shards queued or being collected. */
+  private readonly pending = new Set<number>();
+  private failure: { error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+  private woken: Promise<void> | undefined;
+
+  constructor(
+    private readonly context: CollectContext,
+    private readonly onCollected: () => void,
+  ) {}
+
+  has(shard: number): boolean {
+    return this.pending.has(shard);
+  }
+
+  add(shard: number, batch: Batch): void {
+    this.pending.add(shard);
+    this.chain = this.chain.then(async () => {
+      try {
+        if (this.failure) return;
+        await collectBatch(this.context, this.context.state.shard(shard), batch);
+        this.onCollected();
+      } catch (error) {
+        this.failure ??= { error };
+      } finally {
+        this.pending.delete(shard);
+        this.wake?.();
+      }
+    });
+  }
+
+  /** Resolves when the next collect ends (never, while none is queued). */
+  nextSettled(): Promise<void> {
+    if (this.pending.size === 0) return new Promise<void>(() => {});
+    this.woken ??= new Promise<void>((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        this.woken = undefined;
+        resolve();
+      };
+    });
+    return this.woken;
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Waits for the queued collects; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.chain;
+    this.throwIfFailed();
+  }
+
+  /** Waits for the queued collects, whatever their outcome. */
+  settled(): Promise<void> {
+    return this.chain;
   }
 }
 
@@ -110,7 +195,8 @@ async function submitReady(
   progress: ProgressReporter,
   limit: number,
 ): Promise<boolean> {
-  const inFlight = shards.filter((s) => s.status === 'submitted');
+  // A finished batch waiting to be collected no longer counts against the provider's limits.
+  const inFlight = shards.filter((s) => s.status === 'submitted' && !TERMINAL.has(s.batch_status as Batch['status']));
   let slots = config.batch.max_in_flight - inFlight.length;
   let tokensInFlight = inFlight.reduce((sum, s) => sum + s.input_tokens, 0);
   const budget = config.batch.max_enqueued_tokens ?? Number.POSITIVE_INFINITY;
@@ -177,7 +263,8 @@ function reportProgress(progress: ProgressReporter, shards: ShardRow[]): void {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if `signal` aborts or `wake` resolves first. */
+function sleep(ms: number, signal: AbortSignal, wake: Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
@@ -187,5 +274,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }
     signal.addEventListener('abort', done, { once: true });
+    wake.then(done);
   });
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLOCK_BYTES } from '../../src/block-io.js';
-import { readLineBlocks } from '../../src/read/lines.js';
+import { type LineBlock, readLineBlocks, readLineBlocksSync } from '../../src/read/lines.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,10 +18,12 @@ function file(content: string): string {
   return path;
 }
 
-/** Every line with its number, read the way the JSONL reader, collect and the emulator read them. */
-async function readAll(path: string): Promise<[number, string][]> {
+type Reader = (path: string) => AsyncIterable<LineBlock> | Iterable<LineBlock>;
+
+/** Every line with its number, each block's lines taken before the next block is asked for (they are valid until then). */
+async function readAllWith(read: Reader, path: string): Promise<[number, string][]> {
   const lines: [number, string][] = [];
-  for await (const block of readLineBlocks(path)) {
+  for await (const block of read(path)) {
     for (let index = 0; index < block.count; index++) lines.push([block.first + index, block.line(index)]);
   }
   return lines;
@@ -30,7 +32,13 @@ async function readAll(path: string): Promise<[number, string][]> {
 /** What `split('\n')` gives, one trailing `\r` dropped from each line. */
 const expected = (content: string): [number, string][] => content.split('\n').map((line, index) => [index + 1, line.replace(/\r$/, '')]);
 
-describe('readLineBlocks (lines of a file, a block per read)', () => {
+// The JSONL reader and the emulator read asynchronously; collect synchronously, inside its transaction.
+describe.each([
+  ['readLineBlocks', readLineBlocks],
+  ['readLineBlocksSync', readLineBlocksSync],
+] as [string, Reader][])('%s (lines of a file, a block per read)', (_name, read) => {
+  const readAll = (path: string) => readAllWith(read, path);
+
   it('cuts lines across reads: lines longer than a read, reads without a newline, CRLF, non-ASCII at the cuts', async () => {
     // Line lengths chosen so that cuts fall inside lines, right after a newline, and inside a multi-byte character.
     const lengths = [10, BLOCK_BYTES - 12, 1, 3 * BLOCK_BYTES + 5, 0, 700, BLOCK_BYTES, 2, BLOCK_BYTES * 2 - 1, 33];

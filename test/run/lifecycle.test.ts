@@ -50,6 +50,30 @@ describe.concurrent('run life cycle', () => {
     }
   });
 
+  it('max_in_flight bounds the batches the provider holds; a finished one waiting to be collected is not held', async () => {
+    const s = await setup({}, { ...OPTIONS, maxInFlight: 2, perRequestMs: 20 });
+    try {
+      const result = await s.run();
+      expect(result.code, result.stderr).toBe(0);
+      expectSameOutputs(s.project, reference);
+      // Replay the emulator's events: at each create, the batches created and not yet finished.
+      const open = new Set<string>();
+      let most = 0;
+      for (const event of s.emulator.events) {
+        if (event.type === 'batch.created') {
+          open.add(event.batchId);
+          most = Math.max(most, open.size);
+        } else if (event.type === 'batch.status' && ['completed', 'failed', 'expired', 'cancelled'].includes(event.status)) {
+          open.delete(event.batchId);
+        }
+      }
+      expect(s.emulator.events.filter((e) => e.type === 'batch.created')).toHaveLength(10);
+      expect(most).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('--no-wait returns 3 with batches in flight; status shows them; run finishes them', async () => {
     // Slow enough that no batch is done when --no-wait returns.
     const s = await setup({}, { ...OPTIONS, perRequestMs: 100 });
