@@ -396,7 +396,13 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     // system prompt and transbatch with the same one, the naive script writing transbatch's default request bodies
     // (the baseline: the same output) and transbatch, one after the other, `repeat` times; each figure is the median
     // run (the machine's speed drifts over minutes).
-    const rounds = { plain: [], short: [], oursShort: [], naive: [], ours: [] };
+    // The same rows from Parquet, alternated with the rest too: its ratio to the JSONL prepare is a target of issue #7.
+    const parquetCfg = pipelineConfig(work, parquetInput, {
+      file: 'pipeline-parquet.yaml',
+      runDir: 'run-parquet',
+      outDir: 'out-parquet',
+    });
+    const rounds = { plain: [], short: [], oursShort: [], naive: [], ours: [], parquet: [] };
     for (let round = 1; round <= repeat; round++) {
       const suffix = repeat > 1 ? ` (${round}/${repeat})` : '';
       // The last round's outputs are kept (naive results, the run); earlier ones go before anything is synced.
@@ -404,6 +410,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       rmSync(shortReq, { force: true });
       rmSync(join(work, 'run'), { recursive: true, force: true });
       rmSync(join(work, 'run-short-prompt'), { recursive: true, force: true });
+      rmSync(join(work, 'run-parquet'), { recursive: true, force: true });
       const pl = await stage(`plain loop${suffix}`, [node, join(here, 'plain-loop.mjs'), '--in', input, '--out', copy]);
       if (expectExit('plain loop (parse + stringify)', pl)) rounds.plain.push(pl);
       rmSync(copy, { force: true });
@@ -431,6 +438,8 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       if (expectExit('naive prepare', np)) rounds.naive.push(np);
       const tp = await stage(`transbatch prepare${suffix}`, [...cliCommand(cli), 'prepare', cfg, '--json'], env);
       if (expectExit('transbatch prepare', tp)) rounds.ours.push(tp);
+      const pq = await stage(`transbatch prepare (Parquet in)${suffix}`, [...cliCommand(cli), 'prepare', parquetCfg, '--json'], env);
+      if (expectExit('transbatch prepare (Parquet in)', pq)) rounds.parquet.push(pq);
     }
     const median = (results) => results.toSorted((a, b) => a.seconds - b.seconds)[Math.floor((results.length - 1) / 2)];
     for (const [name, results] of [
@@ -439,6 +448,7 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
       ['transbatch prepare, short prompt', rounds.oursShort],
       ['naive prepare', rounds.naive],
       ['transbatch prepare', rounds.ours],
+      ['transbatch prepare (Parquet in)', rounds.parquet],
     ]) {
       if (results.length > 0) stages[name] = median(results);
     }
@@ -482,14 +492,9 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
         notes.push('transbatch prepare --json printed no JSON summary');
       }
 
-      // The same rows from Parquet: custom_ids and bodies derive from the rows alone, so the shards must be the same bytes.
-      const parquetCfg = pipelineConfig(work, parquetInput, {
-        file: 'pipeline-parquet.yaml',
-        runDir: 'run-parquet',
-        outDir: 'out-parquet',
-      });
-      const pp = await stage('transbatch prepare (Parquet in)', [...cliCommand(cli), 'prepare', parquetCfg, '--json'], env);
-      if (expectExit('transbatch prepare (Parquet in)', pp)) {
+      // The Parquet prepare of the last round: custom_ids and bodies derive from the rows alone, so the shards must be the same bytes.
+      const pp = rounds.parquet.length === repeat ? rounds.parquet.at(-1) : undefined;
+      if (pp) {
         let summary;
         try {
           summary = JSON.parse(pp.stdout);
@@ -625,7 +630,9 @@ export async function run({ rows = 200_000, keep = false, repeat = 1 } = {}) {
     `echo engine, cache off; ${build}. Parquet input ${(parquetBytes / MiB).toFixed(1)} MB (${parquetInput.replace(`${root}/`, '')}, ` +
     `row groups of ${fmt.int(PARQUET_ROW_GROUP_ROWS)}), shards ${shardCheck}. ` +
     "MB = 2^20 bytes; MB/s = that stage's input file bytes / wall seconds; peak RSS from the OS for each child process." +
-    (repeat > 1 ? ` Plain loop, naive and transbatch prepares: the median of ${repeat} alternated runs (by wall time).` : '');
+    (repeat > 1
+      ? ` Plain loop, naive and transbatch prepares (JSONL and Parquet in): the median of ${repeat} alternated runs (by wall time).`
+      : '');
   const pq = stages['transbatch prepare (Parquet in)'];
   const jp = stages['transbatch prepare'];
   if (pq?.exitCode === 0 && jp?.exitCode === 0) {
