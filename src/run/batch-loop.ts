@@ -36,7 +36,7 @@ export interface LoopOptions {
 
 export async function runBatchLoop(options: LoopOptions): Promise<LoopOutcome> {
   const { state } = options;
-  const collector = new Collector({ ...options.collect, client: options.client, state }, () =>
+  const collector = new Collector({ ...options.collect, client: options.client, state }, options.signal, () =>
     reportStage(options.progress, 'download', state.shards()),
   );
   try {
@@ -110,7 +110,8 @@ async function loop(options: LoopOptions, collector: Collector): Promise<LoopOut
  * meanwhile uploads, creates and polls. Each collect's state writes happen in
  * one synchronous transaction (see collect.ts), so they never interleave with
  * the loop's. The first failure stops further collects and is rethrown by the
- * loop.
+ * loop; after Ctrl-C, the collect under way finishes and the queued ones are
+ * left for the next run (their shards stay `submitted`).
  */
 class Collector {
   private chain: Promise<void> = Promise.resolve();
@@ -122,6 +123,7 @@ class Collector {
 
   constructor(
     private readonly context: CollectContext,
+    private readonly signal: AbortSignal,
     private readonly onCollected: () => void,
   ) {}
 
@@ -133,7 +135,7 @@ class Collector {
     this.pending.add(shard);
     this.chain = this.chain.then(async () => {
       try {
-        if (this.failure) return;
+        if (this.failure || this.signal.aborted) return;
         await collectBatch(this.context, this.context.state.shard(shard), batch);
         this.onCollected();
       } catch (error) {
