@@ -71,11 +71,26 @@ class LineCutter {
   private rest: Buffer | undefined;
 
   /**
-   * The complete lines so far, `chunk` included, or undefined while a line
-   * stays open. Call `blockDone` once the block is done with and before
-   * `chunk`'s buffer is reused.
+   * The complete lines so far, `chunk` included (none while a line stays
+   * open). When the caller asks for what follows, the block is done with and
+   * the open line after it moves to the reused buffer: ask before `chunk`'s
+   * buffer is read into again.
    */
-  push(chunk: Buffer): LineBlock | undefined {
+  *blocksOf(chunk: Buffer): Generator<LineBlock> {
+    const block = this.push(chunk);
+    if (block === undefined) return;
+    yield block;
+    this.blockDone();
+  }
+
+  /** The last line, when the file does not end with a newline. */
+  *end(): Generator<LineBlock> {
+    if (this.carried === 0) return;
+    const rest = this.joined.subarray(0, this.carried);
+    yield new LineBlock(this.number, rest, lineBounds(rest));
+  }
+
+  private push(chunk: Buffer): LineBlock | undefined {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
       this.reserve(this.carried + chunk.length);
@@ -91,20 +106,12 @@ class LineCutter {
     const block = new LineBlock(this.number, head, lineBounds(head));
     this.number += block.count;
     this.carried = 0;
-    // Copied into `joined` by blockDone, when this block is done with (its bytes may be `joined`).
+    // Copied into `joined` by blockDone, once this block is done with (its bytes may be `joined`).
     this.rest = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined;
     return block;
   }
 
-  /** The last line, when the file does not end with a newline. */
-  end(): LineBlock | undefined {
-    if (this.carried === 0) return undefined;
-    const rest = this.joined.subarray(0, this.carried);
-    return new LineBlock(this.number, rest, lineBounds(rest));
-  }
-
-  /** The block `push` returned is done with: the open line after it moves to the reused buffer. */
-  blockDone(): void {
+  private blockDone(): void {
     if (this.rest === undefined) return;
     this.reserve(this.rest.length);
     this.carried = this.rest.copy(this.joined, 0);
@@ -121,15 +128,8 @@ class LineCutter {
 
 export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
   const cutter = new LineCutter();
-  for await (const chunk of readBlocks(path)) {
-    const block = cutter.push(chunk);
-    if (block) {
-      yield block;
-      cutter.blockDone();
-    }
-  }
-  const last = cutter.end();
-  if (last) yield last;
+  for await (const chunk of readBlocks(path)) yield* cutter.blocksOf(chunk);
+  yield* cutter.end();
 }
 
 /**
@@ -139,15 +139,8 @@ export async function* readLineBlocks(path: string): AsyncGenerator<LineBlock> {
  */
 export function* readLineBlocksSync(path: string): Generator<LineBlock> {
   const cutter = new LineCutter();
-  for (const chunk of readBlocksSync(path)) {
-    const block = cutter.push(chunk);
-    if (block) {
-      yield block;
-      cutter.blockDone();
-    }
-  }
-  const last = cutter.end();
-  if (last) yield last;
+  for (const chunk of readBlocksSync(path)) yield* cutter.blocksOf(chunk);
+  yield* cutter.end();
 }
 
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
